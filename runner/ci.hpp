@@ -1,0 +1,56 @@
+// CI adapters: the same step talks to GitHub Actions, Jenkins or a terminal.
+// Each adapter decides how groups, annotations, outputs, summaries, masking
+// and progress look where it runs (DESIGN.md, "CI adapters").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace switchyard {
+
+enum class CiKind { Terminal, Plain, GitHubActions, Jenkins };
+
+class CiAdapter {
+ public:
+  virtual ~CiAdapter() = default;
+  virtual CiKind kind() const = 0;
+
+  // A named phase of the step: `::group::` in GitHub, a header line elsewhere.
+  virtual void begin_group(std::string_view name) = 0;
+  virtual void end_group() = 0;
+
+  // The failure that ends the step: `::error::` in GitHub, a line elsewhere.
+  virtual void annotate_error(std::string_view title, std::string_view message) = 0;
+
+  // A step output: `$GITHUB_OUTPUT` (multi-line safe) in GitHub; in Jenkins a
+  // file the Groovy side reads (`$SWITCHYARD_OUTPUT_FILE`); ignored on a terminal.
+  virtual void set_output(std::string_view key, std::string_view value) = 0;
+
+  // Markdown for `$GITHUB_STEP_SUMMARY`; ignored where there is none.
+  virtual void add_summary(std::string_view markdown) = 0;
+
+  // Called once per secret by add_secret(): GitHub prints `::add-mask::`.
+  virtual void mask(std::string_view secret) = 0;
+
+  // Progress of a long transfer: a bar on a terminal, percentage lines in CI
+  // (at most one line per 10%).
+  virtual void progress(std::string_view label, std::uint64_t done, std::uint64_t total) = 0;
+};
+
+// Picks the adapter from the environment: GITHUB_ACTIONS=true, JENKINS_URL,
+// a terminal on stderr, or plain lines when piped.
+std::unique_ptr<CiAdapter> detect_ci(const std::map<std::string, std::string>& environment);
+
+// The process-wide adapter (detected from the real environment on first use).
+CiAdapter& ci();
+
+// Replaces the process-wide adapter (tests, and run_step after parsing).
+void set_ci(std::unique_ptr<CiAdapter> adapter);
+
+// The process environment as a map (what detect_ci and Config read).
+std::map<std::string, std::string> current_environment();
+
+}  // namespace switchyard

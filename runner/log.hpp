@@ -1,0 +1,49 @@
+// Logging for every executable: lines go to stderr (stdout is kept for the
+// --json result), through the secret masker, formatted by the CI adapter.
+#pragma once
+
+#include <spdlog/fmt/fmt.h>
+
+#include <string>
+#include <string_view>
+
+namespace switchyard {
+
+// Registers `secret` so that it never appears in anything switchyard prints:
+// logs, error messages, CI outputs, step summaries, JSON results. In GitHub
+// Actions this also emits `::add-mask::` (the one line a secret is written to).
+// Values shorter than 4 characters are not masked (they would mask everything).
+void add_secret(std::string_view secret);
+
+// Returns `text` with every registered secret replaced by "***".
+std::string mask_secrets(std::string_view text);
+
+namespace log {
+
+enum class Level { Debug, Info, Warn, Error };
+
+// Sets the lowest level printed (default Info; SWITCHYARD_LOG=debug lowers it).
+void set_level(Level level);
+
+// Writes one already-formatted line at `level` (masked, to stderr).
+void write(Level level, std::string_view line);
+
+template <typename... Args>
+void debug(fmt::format_string<Args...> format, Args&&... args) {
+  write(Level::Debug, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> format, Args&&... args) {
+  write(Level::Info, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void warn(fmt::format_string<Args...> format, Args&&... args) {
+  write(Level::Warn, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void error(fmt::format_string<Args...> format, Args&&... args) {
+  write(Level::Error, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace log
+}  // namespace switchyard
