@@ -1,0 +1,52 @@
+// Artifact stores: where push-artifact puts a build and where a host fetches
+// it from. `file:///dir` (the default) and `s3://bucket/prefix`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "runner/duration.hpp"
+#include "runner/manifest.hpp"
+#include "runner/result.hpp"
+
+namespace switchyard {
+
+struct StoreOptions {
+  std::string uri;       // "file:///var/lib/switchyard/artifacts", "s3://bucket/prefix"
+  std::string endpoint;  // S3-compatible endpoint (path-style addressing)
+  std::string region;
+  std::string profile;
+  std::string ca_file;
+};
+
+struct PushOutcome {
+  std::string artifact_uri;  // where the artifact now lives
+  std::string manifest_uri;  // its manifest beside it
+  std::uint64_t size = 0;
+  std::string sha256;
+  bool already_present = false;  // the same bytes were there: nothing written
+  std::string presigned_url;     // with a presign duration
+};
+
+// The default store: /var/lib/switchyard/artifacts as root, else
+// $XDG_DATA_HOME/switchyard/artifacts.
+std::string default_store_uri();
+
+struct FetchedArtifact {
+  std::filesystem::path path;        // the artifact on local disk
+  std::optional<Manifest> manifest;  // its manifest, when the store has one
+  std::string sha256;                // what the fetched bytes hash to
+};
+
+// Fetches `uri` (a local path, file://, s3://, or http(s):// such as a
+// presigned URL) into `directory`, atomically, and refuses it (exit 1) when
+// `expected_sha256` is given and the bytes differ. The manifest beside the
+// artifact is fetched too when there is one.
+Result<FetchedArtifact> fetch_artifact(const std::string& uri,
+                                       const std::filesystem::path& directory,
+                                       const std::string& expected_sha256,
+                                       const StoreOptions& options = {});
+
+}  // namespace switchyard
