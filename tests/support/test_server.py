@@ -15,7 +15,8 @@ Routes (query parameters in brackets):
   /versioned [v, where]       UP with version v in a "version" field (where=body)
                               or an X-App-Version header (where=header, default)
   /slow [ms]                  sleeps ms (default 5000), then UP
-  /status/<code>              answers <code> with {"status":"..."}
+  /status/<code>              answers <code> with {"status":"UP"} (2xx),
+                              {"status":"DOWN"} (503) or {"error":...}
   /sequence [key, statuses]   the n-th request for key gets the n-th status of the
                               comma list (the last one repeats)
   /ready-at [ms]              503 DOWN until ms after the server started, then UP
@@ -87,6 +88,15 @@ COMPOSITE_UP = {
 }
 
 
+def body_for(code):
+    """What a health endpoint says with `code`: UP, DOWN for 503, else an error."""
+    if 200 <= code < 300:
+        return {"status": "UP"}
+    if code == 503:
+        return {"status": "DOWN"}
+    return {"error": "status %d" % code}
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "switchyard-test-server"
@@ -150,12 +160,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, {"status": "UP"})
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
-            return self.send(code, {"status": "UP" if code < 300 else "DOWN"})
+            return self.send(code, body_for(code))
         if path == "/sequence":
             statuses = [int(s) for s in query.get("statuses", "200").split(",")]
             n = bump(key)
             code = statuses[min(n, len(statuses)) - 1]
-            return self.send(code, {"status": "UP" if code < 300 else "DOWN", "n": n})
+            return self.send(code, dict(body_for(code), n=n))
         if path == "/ready-at":
             if (time.monotonic() - STARTED) * 1000 < int(query.get("ms", "1000")):
                 return self.send(503, {"status": "DOWN"})

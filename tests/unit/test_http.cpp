@@ -180,7 +180,7 @@ TEST_F(HttpTest, BodySinkIsSkippedForErrorAnswersSoTheyCanBeQuoted) {
   ASSERT_TRUE(outcome.response);
   EXPECT_EQ(outcome.response->status, 404);
   EXPECT_EQ(received, "");
-  EXPECT_EQ(outcome.response->body, R"({"status": "DOWN"})");
+  EXPECT_EQ(outcome.response->body, R"({"error": "status 404"})");
 }
 
 TEST_F(HttpTest, BodySinkCanStopTheDownload) {
