@@ -356,8 +356,8 @@ Result<SigV4Result> presign_sigv4(const SigV4Request& request, const AwsCredenti
   return result;
 }
 
-Result<void> sign_http_request(HttpRequest& request, const AwsCredentials& credentials,
-                               const SigV4Options& options, std::string_view payload_hash) {
+Result<SigV4Result> sign_http_request(HttpRequest& request, const AwsCredentials& credentials,
+                                      const SigV4Options& options, std::string_view payload_hash) {
   auto url = parse_url(request.url);
   if (!url) return url.error();
 
@@ -380,7 +380,7 @@ Result<void> sign_http_request(HttpRequest& request, const AwsCredentials& crede
   SigV4Result signed_request = sign_sigv4(to_sign, credentials, options);
   request.headers.insert(request.headers.end(), signed_request.headers_to_add.begin(),
                          signed_request.headers_to_add.end());
-  return {};
+  return signed_request;
 }
 
 Result<std::string> presign_url(std::string_view method, std::string_view url,

@@ -96,9 +96,11 @@ Result<SigV4Result> presign_sigv4(const SigV4Request& request, const AwsCredenti
 // (query values in the URL are percent-decoded and encoded again for the
 // canonical form), the headers are added to it. `payload_hash` empty means
 // the SHA-256 of request.body (a body_source needs an explicit hash or
-// "UNSIGNED-PAYLOAD"). Exit 2 for a URL it cannot read.
-Result<void> sign_http_request(HttpRequest& request, const AwsCredentials& credentials,
-                               const SigV4Options& options, std::string_view payload_hash = {});
+// "UNSIGNED-PAYLOAD"). Returns the signing's intermediate strings (for debug
+// logs and tests). Exit 2 for a URL it cannot read.
+Result<SigV4Result> sign_http_request(HttpRequest& request, const AwsCredentials& credentials,
+                                      const SigV4Options& options,
+                                      std::string_view payload_hash = {});
 
 // A presigned URL for `method` (usually GET) on `url` (scheme://host[:port]/path
 // [?query], path already encoded), valid for `expires` (at most 7 days).
