@@ -114,7 +114,7 @@ BuildPlan gradle_plan(const fs::path& project_dir, std::vector<std::string> argv
   BuildPlan plan;
   plan.tool = Tool::Gradle;
   plan.argv = std::move(argv);
-  for (const char* arg : {"--no-daemon", "--console=plain", "clean"})
+  for (const char* arg : {"--no-daemon", "--console=plain"})
     plan.argv.emplace_back(arg);
   plan.argv.push_back(gradle_task(project_dir));
   plan.jar_dirs = {"build/libs"};
@@ -126,7 +126,7 @@ BuildPlan maven_plan(std::vector<std::string> argv, std::string reason) {
   BuildPlan plan;
   plan.tool = Tool::Maven;
   plan.argv = std::move(argv);
-  for (const char* arg : {"-B", "-ntp", "clean", "package", "-DskipTests"}) {
+  for (const char* arg : {"-B", "-ntp", "package", "-DskipTests"}) {
     plan.argv.emplace_back(arg);
   }
   plan.jar_dirs = {"target"};
@@ -351,6 +351,26 @@ bool is_runnable_jar_name(std::string_view file_name) {
   return true;
 }
 
+std::map<std::string, fs::file_time_type> jar_times(const fs::path& project_dir,
+                                                    const std::vector<std::string>& dirs) {
+  std::map<std::string, fs::file_time_type> times;
+  for (const auto& jar : list_jars(project_dir, dirs)) {
+    std::error_code error;
+    times[jar] = fs::last_write_time(project_dir / jar, error);
+  }
+  return times;
+}
+
+std::vector<std::string> unchanged_jars(const std::map<std::string, fs::file_time_type>& before,
+                                        const std::map<std::string, fs::file_time_type>& after) {
+  std::vector<std::string> unchanged;
+  for (const auto& [jar, time] : after) {
+    auto it = before.find(jar);
+    if (it != before.end() && it->second == time) unchanged.push_back(jar);
+  }
+  return unchanged;
+}
+
 std::vector<std::string> list_jars(const fs::path& project_dir,
                                    const std::vector<std::string>& dirs) {
   std::vector<std::string> jars;
@@ -368,7 +388,8 @@ std::vector<std::string> list_jars(const fs::path& project_dir,
 }
 
 Result<std::string> select_jar(const std::vector<std::string>& jars,
-                               const std::vector<std::string>& dirs, std::string_view glob) {
+                               const std::vector<std::string>& dirs, std::string_view glob,
+                               const std::vector<std::string>& unchanged) {
   std::string where = join(dirs, " or ");
   std::vector<std::string> names;
   for (const auto& jar : jars)
@@ -406,6 +427,17 @@ Result<std::string> select_jar(const std::vector<std::string>& jars,
                      (names.empty() ? std::string() : " (skipped: " + join(names, ", ") + ")") +
                      "; check the build's packaging, or pick one with --jar GLOB");
     }
+  }
+  // Jars a previous build left behind (an older version's) give way to the
+  // ones this build wrote; when the build rewrote none (up to date), all count.
+  if (candidates.size() > 1 && !unchanged.empty()) {
+    std::vector<std::string> fresh;
+    for (const auto& jar : candidates) {
+      if (std::find(unchanged.begin(), unchanged.end(), jar) == unchanged.end()) {
+        fresh.push_back(jar);
+      }
+    }
+    if (!fresh.empty()) candidates = fresh;
   }
   if (candidates.size() > 1) {
     std::vector<std::string> listed;
@@ -808,6 +840,8 @@ Result<void> run(const Options& options, boost::json::object& result) {
   GitState git = read_git_state(project_dir, environment);
   const auto started = std::chrono::system_clock::now();
 
+  const auto jars_before = jar_times(project_dir, plan->jar_dirs);
+
   // Run the build
   ci().begin_group("build: " + command_line);
   ProcessSpec spec;
@@ -828,7 +862,8 @@ Result<void> run(const Options& options, boost::json::object& result) {
 
   // Find the runnable jar
   auto jar_relative =
-      select_jar(list_jars(project_dir, plan->jar_dirs), plan->jar_dirs, options.jar_glob);
+      select_jar(list_jars(project_dir, plan->jar_dirs), plan->jar_dirs, options.jar_glob,
+                 unchanged_jars(jars_before, jar_times(project_dir, plan->jar_dirs)));
   if (!jar_relative) return jar_relative.error();
   const fs::path jar = project_dir / *jar_relative;
 

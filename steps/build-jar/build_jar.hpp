@@ -48,9 +48,10 @@ struct PlanInput {
 
 // Picks the build: build.command when configured (or --tool command),
 // else ./gradlew, ./mvnw, gradle (build.gradle[.kts] or settings.gradle[.kts]
-// with gradle on PATH), mvn (pom.xml). Maven runs
-// `clean package -DskipTests` in batch mode; Gradle `clean bootJar` when the
-// Spring Boot plugin is applied, else `clean assemble`.
+// with gradle on PATH), mvn (pom.xml). Maven runs `package -DskipTests` in
+// batch mode; Gradle `bootJar` when the Spring Boot plugin is applied, else
+// `assemble`. There is no `clean`: Debian's offline clean plugin cannot
+// resolve, and select_jar sets stale jars aside instead.
 Result<BuildPlan> plan_build(const PlanInput& input);
 
 // False for jars that are not the service: -plain, -sources, -javadoc,
@@ -62,11 +63,22 @@ bool is_runnable_jar_name(std::string_view file_name);
 std::vector<std::string> list_jars(const std::filesystem::path& project_dir,
                                    const std::vector<std::string>& dirs);
 
+// The modification time of each jar list_jars finds.
+std::map<std::string, std::filesystem::file_time_type> jar_times(
+    const std::filesystem::path& project_dir, const std::vector<std::string>& dirs);
+// The jars in `after` that the build did not write (same time in `before`).
+std::vector<std::string> unchanged_jars(
+    const std::map<std::string, std::filesystem::file_time_type>& before,
+    const std::map<std::string, std::filesystem::file_time_type>& after);
+
 // Picks the runnable jar among `jars` (relative paths). `glob` (--jar) matches
-// the file name, or the relative path when it holds a '/'. More than one
-// candidate fails with exit 2 listing them; none fails with exit 1.
+// the file name, or the relative path when it holds a '/'. Jars in
+// `unchanged` (left by an earlier build) give way when the build wrote
+// another. More than one candidate fails with exit 2 listing them; none fails
+// with exit 1.
 Result<std::string> select_jar(const std::vector<std::string>& jars,
-                               const std::vector<std::string>& dirs, std::string_view glob);
+                               const std::vector<std::string>& dirs, std::string_view glob,
+                               const std::vector<std::string>& unchanged = {});
 
 // Reads one member of a zip file (stored or deflated): enough of zip to read
 // a jar's META-INF/MANIFEST.MF without a JDK. Fails (exit 1) naming the file.

@@ -68,7 +68,7 @@ TEST_F(BuildJarFiles, GradleWrapperWinsAndSpringBootGetsBootJar) {
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->tool, bj::Tool::Gradle);
   EXPECT_EQ(plan->argv, (std::vector<std::string>{(m_dir / "gradlew").string(), "--no-daemon",
-                                                  "--console=plain", "clean", "bootJar"}));
+                                                  "--console=plain", "bootJar"}));
   EXPECT_EQ(plan->jar_dirs, std::vector<std::string>{"build/libs"});
   EXPECT_EQ(plan->reason, "found ./gradlew");
 }
@@ -77,8 +77,8 @@ TEST_F(BuildJarFiles, GradleWithoutSpringBootAssembles) {
   write("build.gradle.kts", "plugins { java }\n");
   auto plan = bj::plan_build(input(bj::Tool::Auto, {"gradle"}));
   ASSERT_TRUE(plan.ok()) << plan.error().message;
-  EXPECT_EQ(plan->argv, (std::vector<std::string>{"gradle", "--no-daemon", "--console=plain",
-                                                  "clean", "assemble"}));
+  EXPECT_EQ(plan->argv,
+            (std::vector<std::string>{"gradle", "--no-daemon", "--console=plain", "assemble"}));
 }
 
 TEST_F(BuildJarFiles, WrapperWithoutExecutableBitRunsUnderSh) {
@@ -87,7 +87,7 @@ TEST_F(BuildJarFiles, WrapperWithoutExecutableBitRunsUnderSh) {
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->tool, bj::Tool::Maven);
   EXPECT_EQ(plan->argv, (std::vector<std::string>{"sh", (m_dir / "mvnw").string(), "-B", "-ntp",
-                                                  "clean", "package", "-DskipTests"}));
+                                                  "package", "-DskipTests"}));
   EXPECT_EQ(plan->jar_dirs, std::vector<std::string>{"target"});
 }
 
@@ -98,7 +98,7 @@ TEST_F(BuildJarFiles, PomWithMvnOnPathAppendsBuildArgs) {
   auto plan = bj::plan_build(in);
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->argv,
-            (std::vector<std::string>{"mvn", "-B", "-ntp", "clean", "package", "-DskipTests", "-o",
+            (std::vector<std::string>{"mvn", "-B", "-ntp", "package", "-DskipTests", "-o",
                                       "-Dmaven.repo.local=/usr/share/maven-repo"}));
   EXPECT_EQ(plan->reason, "found pom.xml");
 }
@@ -226,6 +226,29 @@ TEST(BuildJarSelect, GlobMatchingPlainAndRunnablePrefersRunnable) {
   EXPECT_EQ(*bj::select_jar({"build/libs/app-1.0-plain.jar", "build/libs/app-1.0.jar"},
                             {"build/libs"}, "*-plain.jar"),
             "build/libs/app-1.0-plain.jar");
+}
+
+TEST(BuildJarSelect, JarsLeftByAnEarlierBuildGiveWay) {
+  std::vector<std::string> jars = {"target/app-1.0.jar", "target/app-1.1.jar"};
+  EXPECT_EQ(*bj::select_jar(jars, {"target"}, "", {"target/app-1.0.jar"}), "target/app-1.1.jar");
+  // An up-to-date build rewrote nothing: both count, and the user must pick.
+  auto both = bj::select_jar(jars, {"target"}, "", jars);
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().message,
+            "build-jar: 2 runnable jars in target (app-1.0.jar, app-1.1.jar); pick one with --jar "
+            "GLOB");
+}
+
+TEST_F(BuildJarFiles, UnchangedJarsAreThoseWithTheSameTime) {
+  write("target/old.jar", "x");
+  write("target/rewritten.jar", "x");
+  auto before = bj::jar_times(m_dir, {"target"});
+  fs::last_write_time(
+      m_dir / "target/rewritten.jar",
+      fs::last_write_time(m_dir / "target/rewritten.jar") + std::chrono::seconds(5));
+  write("target/new.jar", "x");
+  EXPECT_EQ(bj::unchanged_jars(before, bj::jar_times(m_dir, {"target"})),
+            std::vector<std::string>{"target/old.jar"});
 }
 
 TEST(BuildJarSelect, NoMatchAndNoCandidateExitOne) {
