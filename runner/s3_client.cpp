@@ -306,11 +306,18 @@ struct S3Client::State {
                          "); check the access key, secret and session token");
     }
     if (response.status == 403) {
-      std::string resource = "arn:aws:s3:::" + context.bucket + "/" +
-                             context.key.substr(0, context.key.rfind('/') + 1) + "*";
+      std::string folder = settings.iam_prefix.empty()
+                               ? context.key.substr(0, context.key.rfind('/') + 1)
+                               : settings.iam_prefix + "/";
+      std::string resource = "arn:aws:s3:::" + context.bucket + "/" + folder + "*";
+      // Without s3:ListBucket, S3 answers a read of a missing key with 403
+      // instead of 404, and push-artifact reads the manifest first.
+      std::string list_hint = context.permission == "s3:GetObject"
+                                  ? " and s3:ListBucket on arn:aws:s3:::" + context.bucket
+                                  : "";
       return unavailable(context.subject + ": access denied (" + status +
                          ") for the credentials from " + credential_source + "; grant " +
-                         context.permission + " on " + resource + " to that identity");
+                         context.permission + " on " + resource + list_hint + " to that identity");
     }
     std::string detail = message.empty() ? "" : ": " + message;
     return failure(context.subject + ": " + status + detail +
@@ -643,9 +650,10 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   if (!aborted) {
     log::warn("{}: could not abort the multipart upload {}: {}", subject, *upload_id,
               aborted.error().message);
-  } else {
-    log::info("{}: aborted the multipart upload", subject);
+    return *error;
   }
+  log::info("{}: aborted the multipart upload, so no partial upload is left", subject);
+  error->message += " (the multipart upload was aborted)";
   return *error;
 }
 

@@ -70,6 +70,9 @@ struct S3Settings {
   std::string region;    // "" -> AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1
   std::string profile;   // "" -> AWS_PROFILE, "default"
   std::string ca_file;
+  // The store's key prefix, so a 403 names the resource to grant
+  // (arn:aws:s3:::bucket/prefix/*); "" names the object's own folder.
+  std::string iam_prefix;
   std::uint64_t part_size = 0;  // 0 -> configured_part_size()
   int parts_in_flight = k_parts_in_flight;
   RetryPolicy retry;

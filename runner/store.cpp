@@ -23,6 +23,7 @@ S3Settings s3_settings(const StoreOptions& options) {
   settings.region = options.region;
   settings.profile = options.profile;
   settings.ca_file = options.ca_file;
+  if (auto store = parse_s3_uri(options.uri)) settings.iam_prefix = store->prefix;
   return settings;
 }
 
@@ -330,7 +331,8 @@ Result<FetchedArtifact> fetch_artifact(const std::string& uri,
     source = uri;
   }
   if (!std::filesystem::exists(source, error)) {
-    return failure(source.string() + ": no such artifact; check the URI and that it was pushed");
+    return unavailable(source.string() +
+                       ": no such artifact; check the URI and that it was pushed");
   }
   return fetch_local(source, directory, expected_sha256);
 }
