@@ -259,6 +259,10 @@ class JenkinsAdapter : public PlainAdapter {
   explicit JenkinsAdapter(const std::map<std::string, std::string>& environment)
       : m_output_file(lookup(environment, "SWITCHYARD_OUTPUT_FILE")) {
     if (m_output_file.empty()) m_output_file = ".switchyard/outputs.json";
+    // Fixed now, so a later change of directory does not move the file.
+    std::error_code error;
+    auto absolute = std::filesystem::absolute(m_output_file, error);
+    if (!error) m_output_file = absolute;
   }
 
   CiKind kind() const override { return CiKind::Jenkins; }
