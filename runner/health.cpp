@@ -324,13 +324,10 @@ std::string HealthReport::summary() const {
   for (const auto& report : urls) {
     if (report.healthy) continue;
     if (!out.empty()) out += "\n";
-    std::string reason = report.last_reason.empty() ? "not healthy" : report.last_reason;
-    out += report.url + ": " + reason + " after " + format_duration(report.waited);
-    if (gave_up) {
-      out += " (stopped early)";
-    } else if (!report.hint.empty()) {
-      out += "; " + report.hint;
-    }
+    out += report.url + ": not healthy after " + format_duration(report.waited);
+    if (gave_up) out += " (stopped early)";
+    if (!report.last_reason.empty()) out += ": " + report.last_reason;
+    if (!gave_up && !report.hint.empty()) out += "; " + report.hint;
   }
   return out;
 }
