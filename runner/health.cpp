@@ -283,7 +283,10 @@ void watch_url(const HealthCheck& check, Clock::time_point start, Clock::time_po
     sleep_until(stop, std::min(probe_start + std::max(check.interval, Duration(1)), deadline));
     if (stop.stop_requested()) break;
   }
-  report.waited = since(start, std::min(Clock::now(), deadline));
+  // Unless stopped early, the loop ends only at the deadline (a probe cut
+  // short by it may return a moment before).
+  report.waited =
+      stop.stop_requested() ? since(start, std::min(Clock::now(), deadline)) : check.timeout;
 }
 
 }  // namespace
