@@ -396,25 +396,28 @@ std::string minimal_nginx_conf(const NginxSettings& settings, int listen_port,
 }
 
 std::string nginx_error_line(std::string_view output) {
-  std::vector<std::string_view> lines;
+  // nginx prints a problem twice when its error log is stderr (Debian's
+  // default): "nginx: [emerg] MESSAGE" and "2026/11/23 15:47:27 [emerg]
+  // 28066#28066: MESSAGE". Both read "[emerg] MESSAGE" here.
+  static const std::regex log_prefix(
+      R"(^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[[a-z]+\]) \d+#\d+: (\*\d+ )?)");
+  std::vector<std::string> lines;
   size_t start = 0;
   while (start < output.size()) {
     size_t end = output.find('\n', start);
     if (end == std::string_view::npos) end = output.size();
-    std::string_view line = trim(output.substr(start, end - start));
+    std::string line(trim(output.substr(start, end - start)));
+    if (line.starts_with("nginx: ")) line.erase(0, 7);
+    line = std::regex_replace(line, log_prefix, "$1 ", std::regex_constants::format_first_only);
     if (!line.empty()) lines.push_back(line);
     start = end + 1;
   }
-  auto without_prefix = [](std::string_view line) {
-    if (line.starts_with("nginx: ")) line.remove_prefix(7);
-    return std::string(line);
-  };
   for (std::string_view level : {"[emerg]", "[alert]", "[crit]", "[error]"}) {
-    for (std::string_view line : lines) {
-      if (line.find(level) != std::string_view::npos) return without_prefix(line);
+    for (const std::string& line : lines) {
+      if (line.starts_with(level)) return line;
     }
   }
-  return lines.empty() ? std::string("no output") : without_prefix(lines.back());
+  return lines.empty() ? std::string("no output") : lines.back();
 }
 
 std::optional<fs::path> pid_directive(std::string_view conf_text) {
