@@ -289,7 +289,7 @@ TEST_F(NginxSwitchTest, SeamlessRouterAnswers502AndLogsWhyWhenTheLivePortFileIsB
       << m_nginx->error_log();
 }
 
-TEST(NginxMinimalConf, PassesNginxTestInEveryMode) {
+TEST(NginxMinimalConfWithNginx, PassesNginxTestInEveryMode) {
   if (auto why = nginx_harness::why_unavailable(true)) GTEST_SKIP() << *why;
   for (NginxMode mode : {NginxMode::Reload, NginxMode::Seamless}) {
     for (IncludeFormat format : {IncludeFormat::SetVariable, IncludeFormat::UpstreamServer}) {
