@@ -211,17 +211,32 @@ std::string location_block(const NginxSettings& settings, std::string_view inden
       indent, variables, target);
 }
 
+// One upstream per slot. The other slots are `backup` servers: nginx tries
+// them only when the slot refuses the connection, which happens to a request
+// that chose its slot just before a switch but connects only after the old
+// slot was stopped (a POST whose body nginx was still reading, say). Such a
+// request is served by the live slot instead of failing with 502.
+// `max_fails=0` keeps one refused connection from marking a slot down for
+// everyone. The keep-alive timeout must stay below the service's own idle
+// timeout (Spring Boot's Tomcat: 60s; JDK httpserver: 30s), so that nginx,
+// not the service, closes an idle connection and never sends a request down
+// one the service is closing.
 std::string slot_upstreams(const NginxSettings& settings, std::string_view indent) {
   std::string blocks;
   for (int port : settings.slot_ports) {
+    blocks += fmt::format("{0}upstream {1} {{\n", indent, slot_upstream_name(settings, port));
+    blocks +=
+        fmt::format("{0}    server {1}:{2} max_fails=0;\n", indent, settings.upstream_host, port);
+    for (int other : settings.slot_ports) {
+      if (other == port) continue;
+      blocks += fmt::format("{0}    server {1}:{2} backup max_fails=0;\n", indent,
+                            settings.upstream_host, other);
+    }
     blocks += fmt::format(
-        "{0}upstream {1} {{\n"
-        "{0}    server {2}:{3};\n"
-        "{0}    keepalive {4};\n"
-        "{0}    keepalive_timeout {5};\n"
+        "{0}    keepalive {1};\n"
+        "{0}    keepalive_timeout {2};\n"
         "{0}}}\n",
-        indent, slot_upstream_name(settings, port), settings.upstream_host, port,
-        settings.upstream_keepalive, nginx_duration(settings.upstream_keepalive_timeout));
+        indent, settings.upstream_keepalive, nginx_duration(settings.upstream_keepalive_timeout));
   }
   return blocks;
 }

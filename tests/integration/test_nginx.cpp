@@ -249,6 +249,21 @@ TEST_F(NginxSwitchTest, SeamlessDrainWaitsForAnInFlightRequestToTheOldSlot) {
   EXPECT_TRUE(Nginx(patient).wait_drained(m_old->port(), {}));
 }
 
+TEST_F(NginxSwitchTest, SeamlessRequestRoutedToAStoppedSlotIsServedByTheOtherSlot) {
+  start({.mode = NginxMode::Seamless});
+  if (IsSkipped()) return;
+  // What a request that chose the old slot just before the switch meets when
+  // it connects after the old slot was stopped: a refused connection. The
+  // backup server in the slot's upstream catches it.
+  m_old->stop();
+  for (int i = 0; i < 3; ++i) {
+    auto response = nginx_harness::get_once(m_nginx->port(), "/");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, served_by(m_new->port()));
+  }
+}
+
 TEST_F(NginxSwitchTest, SeamlessRefusesAPortWithoutAnUpstreamBlock) {
   start({.mode = NginxMode::Seamless});
   if (IsSkipped()) return;

@@ -201,11 +201,14 @@ TEST(NginxSnippet, SeamlessHasTheModuleRouterUpstreamsAndLocation) {
            "js_import switchyard_router from /usr/share/switchyard/nginx/router.js;\n"
            "js_set $switchyard_upstream switchyard_router.upstream;\n",
            "upstream hello_9001 {\n"
-           "    server 127.0.0.1:9001;\n"
+           "    server 127.0.0.1:9001 max_fails=0;\n"
+           "    server 127.0.0.1:9002 backup max_fails=0;\n"
            "    keepalive 32;\n"
            "    keepalive_timeout 2s;\n"
            "}\n"
-           "upstream hello_9002 {\n",
+           "upstream hello_9002 {\n"
+           "    server 127.0.0.1:9002 max_fails=0;\n"
+           "    server 127.0.0.1:9001 backup max_fails=0;\n",
            "    location / {\n"
            "        set $switchyard_live_port_file /var/lib/switchyard/hello/live-port;\n"
            "        set $switchyard_upstream_prefix hello;\n"
