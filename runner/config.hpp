@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runner/duration.hpp"
@@ -16,16 +17,29 @@
 
 namespace switchyard {
 
-// The kind of value a known key holds (Time: a duration such as 30s); the schema (config_schema.cpp) lists
-// every key, so an unknown key is an error with a suggestion.
-enum class ConfigType { String, Integer, Boolean, Time, StringList, StringMap };
+// The kind of value a known key holds (Time: a duration such as 30s); the schema
+// (config_schema.cpp) lists every key, so an unknown key is an error with a suggestion. PortPair: a
+// list of two distinct TCP ports ("[8081, 8082]").
+enum class ConfigType { String, Integer, Boolean, Time, StringList, StringMap, PortPair };
 
 struct ConfigKey {
   std::string_view path;  // "target.drain_timeout"; "environments.*.branches"
   ConfigType type;
   std::string_view default_value;  // as a user would write it; "" for none
   std::string_view help;           // one line, for docs/CONFIG.md and errors
+  // For a String key with a fixed set of values: "auto|maven|gradle|command".
+  std::string_view choices = "";
 };
+
+// The schema row for `path`, or nullptr when no key has that path.
+const ConfigKey* find_config_key(std::string_view path);
+
+// How a type reads in messages and docs: "a duration (250ms, 30s, 2m)".
+std::string_view config_type_name(ConfigType type);
+
+// The environment variable that sets `path`: target.drain_timeout ->
+// SWITCHYARD_TARGET__DRAIN_TIMEOUT.
+std::string config_variable_name(std::string_view path);
 
 // Every key switchyard.yml may hold (top level and per environment).
 const std::vector<ConfigKey>& config_schema();
@@ -64,9 +78,16 @@ class Config {
   Result<Duration> duration(std::string_view key) const;
   Result<std::vector<std::string>> string_list(std::string_view key) const;
   Result<std::map<std::string, std::string>> string_map(std::string_view key) const;
+  Result<std::pair<int, int>> port_pair(std::string_view key) const;
 
   // Where `key` was set, for messages: "switchyard.yml:12", "SWITCHYARD_X", "--flag", "default".
   std::string origin(std::string_view key) const;
+
+  // The names of the environments the file defines, in file order.
+  const std::vector<std::string>& environments() const { return m_environments; }
+
+  // What load() warned about (also logged): SWITCHYARD_A__B naming no known key.
+  const std::vector<std::string>& warnings() const { return m_warnings; }
 
  private:
   struct Value {
@@ -75,8 +96,11 @@ class Config {
     std::map<std::string, std::string> map;  // StringMap
     std::string origin;
   };
+  friend class ConfigLoader;
   std::map<std::string, Value, std::less<>> m_values;  // after precedence
   std::string m_environment;
+  std::vector<std::string> m_environments;
+  std::vector<std::string> m_warnings;
 };
 
 }  // namespace switchyard

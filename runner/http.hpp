@@ -22,9 +22,12 @@ struct TlsOptions {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// Headers a caller does not set are not invented: no form Content-Type on a
+// POST, and no "Expect: 100-continue" for bodies under 1 MiB. Proxies named by
+// the environment are honoured except for loopback, which is always direct.
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;
+  std::string url;  // http:// or https:// only
   HttpHeaders headers;
   std::string body;  // small bodies; large ones use body_source
   // Streams a large body: called to fill `buffer`, returns bytes written
@@ -32,9 +35,10 @@ struct HttpRequest {
   std::function<std::size_t(char* buffer, std::size_t capacity)> body_source;
   std::optional<std::uint64_t> body_size;
   // Streams the response body instead of keeping it (downloads); return
-  // false to abort.
+  // false to abort. Only 2xx answers go to the sink: an error answer is kept
+  // in HttpResponse::body (up to 64 KiB) so a message can quote it.
   std::function<bool(std::string_view chunk)> body_sink;
-  Duration timeout{std::chrono::seconds(30)};
+  Duration timeout{std::chrono::seconds(30)};  // the whole transfer; 0: none
   Duration connect_timeout{std::chrono::seconds(5)};
   TlsOptions tls;
   std::string unix_socket;  // optional: talk over this socket instead of TCP
@@ -69,8 +73,11 @@ struct RetryPolicy {
 };
 
 // Sends with retries and jittered exponential backoff, for idempotent calls
-// (GET, PUT of a whole object or part). `request.body_source` must be
-// restartable: `rewind` is called before every retry.
+// (GET, PUT of a whole object or part). Transport failures other than TLS
+// and `retry_status` answers are retried; a "Retry-After: N" answer waits at
+// least N seconds (capped by `max_backoff`). `request.body_source` and
+// `request.body_sink` must be restartable: `rewind` is called before every
+// retry to reset both.
 HttpOutcome http_send_with_retries(const HttpRequest& request, const RetryPolicy& policy,
                                    const std::function<void()>& rewind = {});
 

@@ -32,6 +32,27 @@ struct NginxSettings {
   std::filesystem::path live_port_file;  // seamless mode
   std::string upstream_host = "127.0.0.1";
   Duration drain_timeout{std::chrono::seconds(30)};
+
+  // Where the master's pid is read from (empty: the conf's `pid` directive,
+  // else nginx's built-in default, /run/nginx.pid on Debian).
+  std::filesystem::path pid_file;
+  // How long a SIGHUP may take to bring up the new worker generation before
+  // the reload counts as rejected.
+  Duration reload_timeout{std::chrono::seconds(10)};
+  // Names the upstream blocks of the snippet: `<upstream_name>` (reload mode,
+  // `server` include) and `<upstream_name>_<port>` per slot (seamless mode).
+  // Letters, digits and `_` only; one per app sharing an nginx.
+  std::string upstream_name = "switchyard";
+  std::vector<int> slot_ports{8081, 8082};  // seamless mode: one upstream each
+  int upstream_keepalive = 32;              // idle connections kept per worker and slot
+  // How long nginx keeps an idle connection to a slot open. Seamless mode
+  // waits for these to close before the old slot counts as drained, so this
+  // bounds the drain of an idle old slot (see wait_drained in nginx.cpp).
+  Duration upstream_keepalive_timeout{std::chrono::milliseconds(500)};
+  // The njs router (empty: share/switchyard/nginx/router.js beside the
+  // installed binaries) and the module that runs it.
+  std::filesystem::path router_script;
+  std::filesystem::path js_module = "/usr/lib/nginx/modules/ngx_http_js_module.so";
 };
 
 class Nginx {
@@ -58,6 +79,18 @@ class Nginx {
   // The snippet a user adds to the nginx they already run
   // (`switch-traffic --print-nginx-config`).
   std::string config_snippet() const;
+
+  // The running master, read from the pid file; exit 3 naming the pid file
+  // when nginx is not running.
+  Result<pid_t> master_pid() const;
+
+  // The current children of the master (the workers, including old ones
+  // still shutting down); empty when nginx is not running.
+  std::vector<pid_t> worker_pids() const;
+
+  // Runs `nginx -t` on the configuration; fails (exit 1) with nginx's own
+  // first error line.
+  Result<void> test_config() const;
 
  private:
   NginxSettings m_settings;

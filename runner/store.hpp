@@ -34,6 +34,26 @@ struct PushOutcome {
 // $XDG_DATA_HOME/switchyard/artifacts.
 std::string default_store_uri();
 
+// What push_artifact stores: `file`, described by `manifest` (app, version,
+// file, size and sha256 set; the bytes are checked against it while they
+// are read).
+struct PushRequest {
+  std::filesystem::path file;
+  Manifest manifest;
+  bool force = false;   // replace different bytes under an existing version
+  Duration presign{0};  // > 0: also return a presigned GET URL (s3:// only)
+};
+
+// Stores the artifact and then its manifest (last, so a reader that sees the
+// manifest sees the whole artifact) under <store>/<app>/<version>/. The same
+// bytes again are a no-op; different bytes under an existing version are
+// refused (exit 2) unless `force`.
+Result<PushOutcome> push_artifact(const PushRequest& request, const StoreOptions& options);
+
+// Where push_artifact would put the artifact and its manifest, without
+// touching the store (for --dry-run).
+Result<PushOutcome> planned_push(const PushRequest& request, const StoreOptions& options);
+
 struct FetchedArtifact {
   std::filesystem::path path;        // the artifact on local disk
   std::optional<Manifest> manifest;  // its manifest, when the store has one

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# bench/cutover.sh [options]: the zero-downtime cutover benchmark (issue 4).
+#
+# Under constant load through a private nginx (wrk with bench/load.lua: 50
+# keep-alive connections alternating GET / and POST /echo, every response's
+# status and X-App-Version recorded), it performs N cutovers (default 20) with
+# each of:
+#   baseline  bench/baseline-switch.sh, the users' script (DESIGN.md)
+#   reload    switchyard-switch-traffic, nginx reload mode
+#   seamless  switchyard-switch-traffic, njs router, no reload
+# and reports per mode: requests, requests/s, non-2xx, socket errors, p99
+# latency, cutover time (command start to the first response from the new
+# version through nginx) and deploy overhead (deploy time minus the service's
+# own boot time, measured from its ready line under the same load).
+#
+# Options:
+#   --build DIR          build directory with switchyard-* and sample/hello-service.jar (default ./build)
+#   --cutovers N         cutovers per mode (default 20)
+#   --modes LIST         comma-separated subset of baseline,reload,seamless (default all three)
+#   --connections N      wrk connections (default 50)
+#   --threads N          wrk threads (default 2)
+#   --pause SEC          load-only time between cutovers (default 1)
+#   --boots N            standalone boots per mode to measure the service's boot time (default 3)
+#   --baseline-interval SEC   the baseline's health probe interval (default 5, as the users have it)
+#   --out DIR            where results go (default: a new temporary directory); results.json and summary.md
+#
+# Every run is bounded: each deploy command gets a timeout, and wrk a duration
+# cap; the harness stops wrk (SIGINT, by pid) after the last cutover.
+set -uo pipefail
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source_dir=$(cd "$bench_dir/.." && pwd)
+# shellcheck source=bench/lib/harness.sh
+source "$bench_dir/lib/harness.sh"
+
+build_dir=$source_dir/build
+cutovers=20
+modes=baseline,reload,seamless
+connections=50
+threads=2
+pause=1
+boots=3
+baseline_interval=5
+out_dir=""
+deploy_timeout=120
+
+while (($# > 0)); do
+  case $1 in
+    --build) build_dir=$2; shift 2 ;;
+    --cutovers) cutovers=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --pause) pause=$2; shift 2 ;;
+    --boots) boots=$2; shift 2 ;;
+    --baseline-interval) baseline_interval=$2; shift 2 ;;
+    --out) out_dir=$2; shift 2 ;;
+    -h | --help) sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//;/^set -uo/d'; exit 0 ;;
+    *) echo "$1: unknown option; see bench/cutover.sh --help" >&2; exit 2 ;;
+  esac
+done
+
+build_dir=$(realpath "$build_dir")
+jar=$build_dir/sample/hello-service.jar
+switch_traffic=$build_dir/switchyard-switch-traffic
+for tool in wrk java curl ss nginx /usr/bin/python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "$tool: not found; run scripts/setup (apt-get install -y wrk nginx libnginx-mod-http-js ...)" >&2
+    exit 3
+  fi
+done
+if [[ ! -f $jar ]]; then
+  echo "$jar: not built; run cmake --build $build_dir --target sample_service_jar" >&2
+  exit 3
+fi
+
+work=$(mktemp -d /tmp/switchyard-cutover.XXXXXX)
+out_dir=${out_dir:-$work/results}
+mkdir -p "$out_dir"
+out_dir=$(realpath "$out_dir")
+wrk_pid=""
+
+cleanup() {
+  if [[ -n $wrk_pid ]]; then kill -INT "$wrk_pid" 2>/dev/null; fi
+  stop_mode_services
+  harness_cleanup
+  if [[ -z ${KEEP_WORK:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "[cutover] $*" >&2; }
+
+# Versions: v1 is deployed before the load starts; cutover k deploys v(k+1).
+log "making $((cutovers + 1)) versions of the sample service"
+for k in $(seq 1 $((cutovers + 1))); do
+  bash "$source_dir/tests/support/make-version-jar.sh" "$jar" "1.0.$k" "$work/jars/1.0.$k/hello-service.jar" || exit 1
+done
+version_jar() { echo "$work/jars/1.0.$1/hello-service.jar"; }
+
+# The two slot ports and nginx's port, free now; fresh per mode.
+pick_ports() {
+  nginx_port=$(free_port)
+  port_blue=$(free_port)
+  port_green=$(free_port)
+  while [[ $port_green == "$port_blue" || $port_green == "$nginx_port" ]]; do port_green=$(free_port); done
+  while [[ $port_blue == "$nginx_port" ]]; do port_blue=$(free_port); done
+}
+
+# stop_mode_services: stops whatever listens on this mode's two slot ports.
+# The ports were picked free by this run, so what listens there is ours.
+stop_mode_services() {
+  local port pid
+  for port in ${port_blue:-} ${port_green:-}; do
+    for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+      kill -TERM "$pid" 2>/dev/null
+    done
+  done
+  for port in ${port_blue:-} ${port_green:-}; do
+    if ! wait_port_free "$port" 10 2>/dev/null; then
+      for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        kill -KILL "$pid" 2>/dev/null
+      done
+    fi
+  done
+}
+
+# --- baseline: the users' script ---------------------------------------------
+baseline_setup() {
+  mode_dir=$work/baseline
+  mkdir -p "$mode_dir/app"
+  nginx_write_conf "$mode_dir/nginx" "$nginx_port" include
+  # The include points at green, so the first deploy goes to blue.
+  echo "set \$service_port $port_green;" >"$mode_dir/nginx/conf/service_port.inc"
+  nginx_start "$mode_dir/nginx" || return 1
+}
+baseline_deploy() { # JAR
+  NGINX_PREFIX=$mode_dir/nginx NGINX_CONF=$mode_dir/nginx/conf/nginx.conf \
+    NGINX_INCLUDE=$mode_dir/nginx/conf/service_port.inc APP_DIR=$mode_dir/app \
+    PORT_BLUE=$port_blue PORT_GREEN=$port_green JAVA_OPTS="${harness_java_opts[*]}" \
+    BASELINE_INTERVAL=$baseline_interval \
+    timeout "$deploy_timeout" bash "$bench_dir/baseline-switch.sh" "$1"
+}
+
+# --- reload and seamless: switchyard-switch-traffic ---------------------------
+# switch-traffic reads its settings from a switchyard.yml; the harness writes
+# one per mode aimed at the private nginx and this run's ports.
+switchyard_setup() { # MODE
+  local mode=$1
+  mode_dir=$work/$mode
+  mkdir -p "$mode_dir/state"
+  if [[ ! -x $switch_traffic ]]; then
+    echo "$switch_traffic: not built yet; skipping $mode mode" >&2
+    return 3
+  fi
+  if [[ $mode == seamless ]]; then
+    write_switchyard_config "$mode" || return 1
+    "$switch_traffic" --config "$mode_dir/switchyard.yml" --print-nginx-config >"$mode_dir/router.conf" || return 1
+    nginx_write_conf "$mode_dir/nginx" "$nginx_port" seamless "$mode_dir/router.conf"
+  else
+    nginx_write_conf "$mode_dir/nginx" "$nginx_port" include
+    echo "set \$service_port $port_green;" >"$mode_dir/nginx/conf/service_port.inc"
+    write_switchyard_config "$mode" || return 1
+  fi
+  nginx_start "$mode_dir/nginx" || return 1
+}
+write_switchyard_config() { # MODE
+  # Filled in once switch-traffic's configuration keys are documented (docs/CONFIG.md).
+  echo "switch-traffic: the harness does not know its configuration keys yet; skipping $1 mode" >&2
+  return 3
+}
+switchyard_deploy() { # JAR
+  timeout "$deploy_timeout" "$switch_traffic" --config "$mode_dir/switchyard.yml" --artifact "$1" --no-verify
+}
+
+# boot_time_ms: one standalone boot of the sample service on a spare port,
+# launch to ready line, under whatever load runs now.
+boot_time_ms() {
+  local port log launched ready
+  port=$(free_port)
+  log=$work/boot-$port.log
+  launched=$(now_ms)
+  start_service boot "$jar" "$port" "$log"
+  ready=$(wait_ready "$log" 60) || return 1
+  kill -TERM "$started_pid"
+  wait "$started_pid" 2>/dev/null
+  echo $((ready - launched))
+}
+
+# ready_instant VERSION: the ready-line instant of VERSION, from whichever
+# log under this mode's directory holds it (the baseline's app log, or the
+# slot log switch-traffic keeps under its release).
+ready_instant() {
+  grep -rhs -m1 "^hello-service ready at [0-9]* port [0-9]* version $1\$" "$mode_dir" | awk '{print $4}' | head -1
+}
+
+run_mode() { # MODE
+  local mode=$1 setup deploy
+  pick_ports
+  case $mode in
+    baseline) setup=baseline_setup deploy=baseline_deploy ;;
+    reload | seamless) setup="switchyard_setup $mode" deploy=switchyard_deploy ;;
+    *) echo "$mode: unknown mode; use baseline, reload or seamless" >&2; return 2 ;;
+  esac
+  log "$mode: nginx on 127.0.0.1:$nginx_port, slots $port_blue and $port_green"
+  $setup
+  local rc=$?
+  if ((rc != 0)); then
+    stop_mode_services
+    return $rc
+  fi
+  local records=$out_dir/$mode.cutovers
+  : >"$records"
+
+  # v1 goes live before the load starts.
+  log "$mode: deploying 1.0.1 before the load"
+  if ! $deploy "$(version_jar 1)" >"$mode_dir/deploy-1.log" 2>&1; then
+    log "$mode: the first deploy failed; see below"
+    tail -20 "$mode_dir/deploy-1.log" >&2
+    stop_mode_services
+    return 1
+  fi
+  # The load must start on settled nginx workers that all route to v1.
+  if ! nginx_wait_settled "$mode_dir/nginx" 20 || ! wait_version "http://127.0.0.1:$nginx_port/version" 1.0.1 10; then
+    stop_mode_services
+    return 1
+  fi
+
+  # Constant load, capped well beyond what the cutovers need.
+  local cap=$(((cutovers + 1) * (deploy_timeout + pause) + 60))
+  LOAD_RESULT=$out_dir/$mode.load.json wrk -t"$threads" -c"$connections" -d"${cap}s" --timeout 10s \
+    -s "$bench_dir/load.lua" "http://127.0.0.1:$nginx_port" >"$out_dir/$mode.wrk.txt" 2>&1 &
+  wrk_pid=$!
+  sleep 2
+
+  # The service's own boot time under this load.
+  local boot_list=""
+  for _ in $(seq "$boots"); do
+    boot_list+="$(boot_time_ms) "
+  done
+  log "$mode: standalone boots under load (ms): $boot_list"
+  echo "$boot_list" >"$out_dir/$mode.boots"
+
+  local k version started finished status ready
+  for k in $(seq 1 "$cutovers"); do
+    version=1.0.$((k + 1))
+    started=$(now_ms)
+    $deploy "$(version_jar $((k + 1)))" >"$mode_dir/deploy-$((k + 1)).log" 2>&1
+    status=$?
+    finished=$(now_ms)
+    ready=$(ready_instant "$version")
+    echo "$k $version $started $finished $status ${ready:-0}" >>"$records"
+    log "$mode: cutover $k to $version: exit $status in $((finished - started)) ms"
+    if ((status != 0)); then
+      tail -5 "$mode_dir/deploy-$((k + 1)).log" >&2
+    fi
+    sleep "$pause"
+    # The next deploy reuses the slot this one left (v1 went to blue, so an
+    # odd cutover left blue); wait until it is free.
+    local idle
+    if ((k % 2 == 1)); then idle=$port_blue; else idle=$port_green; fi
+    wait_port_free "$idle" 30 || true
+  done
+
+  kill -INT "$wrk_pid"
+  wait "$wrk_pid"
+  wrk_pid=""
+  stop_mode_services
+  nginx_stop "$mode_dir/nginx"
+}
+
+IFS=, read -r -a mode_list <<<"$modes"
+ran=()
+for mode in "${mode_list[@]}"; do
+  run_mode "$mode"
+  rc=$?
+  if ((rc == 0)); then
+    ran+=("$mode")
+  elif ((rc == 3)); then
+    log "$mode: skipped"
+  else
+    log "$mode: failed (exit $rc)"
+  fi
+done
+
+/usr/bin/python3 "$bench_dir/lib/cutover_report.py" --results "$out_dir" --modes "$(
+  IFS=,
+  echo "${ran[*]}"
+)" --cutovers "$cutovers" --connections "$connections"

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Summarises a bench/cutover.sh run: one row per mode, as Markdown and JSON.
+
+Reads, per mode, from the results directory:
+  MODE.load.json  bench/load.lua's output (wrk totals, statuses, versions seen)
+  MODE.cutovers   one line per cutover: k version started_ms finished_ms exit ready_ms
+  MODE.boots      the service's standalone boot times under the same load (ms)
+and writes results.json and summary.md beside them, printing the Markdown.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def summarise(results: Path, mode: str) -> dict:
+    load = json.loads((results / f"{mode}.load.json").read_text())
+    boots = [int(x) for x in (results / f"{mode}.boots").read_text().split()]
+    cutovers = []
+    for line in (results / f"{mode}.cutovers").read_text().splitlines():
+        k, version, started, finished, status, ready = line.split()
+        seen = load["versions"].get(version)
+        cutovers.append({
+            "k": int(k),
+            "version": version,
+            "exit": int(status),
+            "deploy_ms": int(finished) - int(started),
+            "cutover_ms": seen["first_ms"] - int(started) if seen else None,
+            "ready_after_start_ms": int(ready) - int(started) if int(ready) else None,
+            "after_ready_ms": int(finished) - int(ready) if int(ready) else None,
+        })
+    errors = load["errors"]
+    socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+    duration_s = load["duration_us"] / 1e6
+    boot_ms = median(boots)
+    deploy_ms = median([c["deploy_ms"] for c in cutovers])
+    cutover_times = [c["cutover_ms"] for c in cutovers if c["cutover_ms"] is not None]
+    return {
+        "mode": mode,
+        "cutovers": len(cutovers),
+        "failed_deploys": sum(1 for c in cutovers if c["exit"] != 0),
+        "never_served": sum(1 for c in cutovers if c["cutover_ms"] is None),
+        "requests": load["requests"],
+        "duration_s": round(duration_s, 1),
+        "requests_per_s": round(load["requests"] / duration_s) if duration_s else 0,
+        "non_2xx": load["non_2xx"],
+        "statuses": load["statuses"],
+        "no_version": load["no_version"],
+        "socket_errors": socket_errors,
+        "errors": errors,
+        "p99_ms": round(load["latency_us"]["p99"] / 1000, 1),
+        "cutover_ms_median": median(cutover_times),
+        "cutover_ms_max": max(cutover_times) if cutover_times else None,
+        "deploy_ms_median": deploy_ms,
+        "boot_ms_median": boot_ms,
+        "overhead_ms_median": median([c["deploy_ms"] - boot_ms for c in cutovers]) if boot_ms is not None else None,
+        "after_ready_ms_median": median([c["after_ready_ms"] for c in cutovers if c["after_ready_ms"] is not None]),
+        "per_cutover": cutovers,
+    }
+
+
+def fmt(value, unit=""):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value}{unit}"
+
+
+def markdown(rows: list, cutovers: int, connections: int) -> str:
+    lines = [
+        f"Each mode: {cutovers} cutovers under constant load through nginx "
+        f"(wrk, {connections} keep-alive connections, GET / and POST /echo alternating). Times are medians.",
+        "",
+        "| mode | requests | req/s | non-2xx | socket errors | p99 | cutover time (max) | deploy time | service boot | overhead | failed deploys |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        e = r["errors"]
+        errors = f"{r['socket_errors']}"
+        if r["socket_errors"]:
+            errors += f" (connect {e['connect']}, read {e['read']}, write {e['write']}, timeout {e['timeout']})"
+        lines.append(
+            f"| {r['mode']} | {r['requests']} | {r['requests_per_s']} | {r['non_2xx']} | {errors} | "
+            f"{fmt(r['p99_ms'], ' ms')} | {fmt(r['cutover_ms_median'], ' ms')} ({fmt(r['cutover_ms_max'], ' ms')}) | "
+            f"{fmt(r['deploy_ms_median'], ' ms')} | {fmt(r['boot_ms_median'], ' ms')} | "
+            f"{fmt(r['overhead_ms_median'], ' ms')} | {r['failed_deploys'] + r['never_served']} |")
+    by_mode = {r["mode"]: r for r in rows}
+    if "baseline" in by_mode:
+        base = by_mode["baseline"]
+        for mode in ("reload", "seamless"):
+            other = by_mode.get(mode)
+            if other and other["cutover_ms_median"] and base["cutover_ms_median"]:
+                lines.append("")
+                lines.append(
+                    f"Cutover time, baseline / {mode}: "
+                    f"{base['cutover_ms_median'] / other['cutover_ms_median']:.1f}x; "
+                    f"failed requests (non-2xx + socket errors), baseline {base['non_2xx'] + base['socket_errors']} "
+                    f"vs {mode} {other['non_2xx'] + other['socket_errors']}.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", required=True, type=Path)
+    parser.add_argument("--modes", required=True)
+    parser.add_argument("--cutovers", type=int, required=True)
+    parser.add_argument("--connections", type=int, required=True)
+    args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes:
+        print("cutover: no mode ran; see the messages above", file=sys.stderr)
+        return 1
+    rows = [summarise(args.results, m) for m in modes]
+    (args.results / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    text = markdown(rows, args.cutovers, args.connections)
+    (args.results / "summary.md").write_text(text)
+    print(text, end="")
+    print(f"(raw results: {args.results})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+#include "runner/nginx.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/fmt/fmt.h>
+
+#include "runner/atomic_file.hpp"
+#include "runner/log.hpp"
+#include "runner/nginx_config.hpp"
+#include "runner/process.hpp"
+#include "runner/step.hpp"
+
+namespace switchyard {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds k_poll_interval{20};
+
+// Reads a whole file; nullopt with errno set when it cannot be opened.
+std::optional<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Error unreadable(const fs::path& path, std::string_view what, std::string_view fix) {
+  return usage_error(
+      fmt::format("{}: cannot read {} ({}); {}", path.string(), what, std::strerror(errno), fix));
+}
+
+// The fields of /proc/PID/stat after the command name, which may itself hold
+// spaces and parentheses: field 3 (state) is [0], field 4 (ppid) is [1].
+std::vector<std::string> stat_fields(pid_t pid) {
+  std::optional<std::string> stat = read_file(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return {};
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream rest(stat->substr(close + 1));
+  std::vector<std::string> fields;
+  std::string field;
+  while (rest >> field && fields.size() < 2)
+    fields.push_back(field);
+  return fields;
+}
+
+// True while `pid` runs; a zombie has finished (nobody may reap a daemon's
+// children in a container whose init does not).
+bool running(pid_t pid) {
+  std::vector<std::string> fields = stat_fields(pid);
+  return fields.size() == 2 && fields[0] != "Z" && fields[0] != "X";
+}
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> children;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator("/proc", error)) {
+    std::string name = entry.path().filename().string();
+    pid_t pid = 0;
+    auto [end, parse_error] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (parse_error != std::errc() || end != name.data() + name.size()) continue;
+    std::vector<std::string> fields = stat_fields(pid);
+    if (fields.size() == 2 && fields[1] == std::to_string(parent) && fields[0] != "Z") {
+      children.push_back(pid);
+    }
+  }
+  std::sort(children.begin(), children.end());
+  return children;
+}
+
+// Polls `done` every k_poll_interval until it holds or `timeout` passes (or
+// the step is interrupted); returns whether it held.
+template <typename Predicate>
+bool wait_until(Duration timeout, Predicate done) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  while (true) {
+    if (done()) return true;
+    if (Clock::now() >= deadline || interrupted()) return false;
+    std::this_thread::sleep_for(k_poll_interval);
+  }
+}
+
+// The socket inodes `pid` holds open; nullopt when its fds cannot be read
+// (another user's process without the privilege to look).
+std::optional<std::set<unsigned long>> socket_inodes(pid_t pid) {
+  std::set<unsigned long> inodes;
+  std::error_code error;
+  fs::directory_iterator fds(fmt::format("/proc/{}/fd", pid), error);
+  if (error) return std::nullopt;
+  for (const fs::directory_entry& fd : fds) {
+    std::error_code link_error;
+    std::string target = fs::read_symlink(fd.path(), link_error).string();
+    if (link_error || !target.starts_with("socket:[")) continue;
+    inodes.insert(std::stoul(target.substr(8)));
+  }
+  return inodes;
+}
+
+// Counts the ESTABLISHED TCP connections (IPv4 and IPv6) whose remote port is
+// `port`; only those whose socket inode is in `inodes` when it is given.
+int established_to_port(int port, const std::optional<std::set<unsigned long>>& inodes) {
+  int count = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout;
+      unsigned long inode = 0;
+      if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+            timeout >> inode)) {
+        continue;
+      }
+      if (state != "01") continue;  // TCP_ESTABLISHED
+      size_t colon = remote.rfind(':');
+      if (colon == std::string::npos) continue;
+      if (std::stoi(remote.substr(colon + 1), nullptr, 16) != port) continue;
+      if (inodes && !inodes->contains(inode)) continue;
+      ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+Result<int> Nginx::live_port() const {
+  if (m_settings.mode == NginxMode::Reload) {
+    std::optional<std::string> content = read_file(m_settings.include_file);
+    if (!content) {
+      std::string example = m_settings.include_format == IncludeFormat::SetVariable
+                                ? "set $service_port 8081;"
+                                : fmt::format("server {}:8081;", m_settings.upstream_host);
+      return unreadable(m_settings.include_file, "the nginx include",
+                        fmt::format("create it with the live port, e.g. `{}`", example));
+    }
+    return parse_include(m_settings, *content);
+  }
+  std::optional<std::string> content = read_file(m_settings.live_port_file);
+  if (!content) {
+    return unreadable(m_settings.live_port_file, "the live port",
+                      "create it holding the live port, e.g. 8081");
+  }
+  return parse_live_port(m_settings.live_port_file, *content);
+}
+
+Result<void> Nginx::test_config() const {
+  ProcessSpec spec;
+  spec.argv = {m_settings.binary, "-t", "-q"};
+  if (!m_settings.prefix.empty()) {
+    spec.argv.insert(spec.argv.end(), {"-p", m_settings.prefix.string()});
+  }
+  if (!m_settings.conf.empty()) spec.argv.insert(spec.argv.end(), {"-c", m_settings.conf.string()});
+  spec.timeout = std::chrono::seconds(30);
+  Result<ProcessOutcome> outcome = run_process(spec);
+  if (!outcome) return outcome.error();
+  if (!outcome->succeeded()) {
+    return failure(fmt::format("nginx -t: {}", nginx_error_line(outcome->output_tail)));
+  }
+  return {};
+}
+
+Result<pid_t> Nginx::master_pid() const {
+  fs::path pid_file = m_settings.pid_file;
+  if (pid_file.empty()) {
+    fs::path conf = m_settings.conf.empty() ? fs::path("/etc/nginx/nginx.conf") : m_settings.conf;
+    if (!conf.is_absolute() && !m_settings.prefix.empty()) conf = m_settings.prefix / conf;
+    std::optional<std::string> conf_text = read_file(conf);
+    std::optional<fs::path> directive = conf_text ? pid_directive(*conf_text) : std::nullopt;
+    pid_file = directive ? *directive : fs::path("/run/nginx.pid");
+    if (!pid_file.is_absolute()) {
+      pid_file =
+          (m_settings.prefix.empty() ? fs::path("/usr/share/nginx") : m_settings.prefix) / pid_file;
+    }
+  }
+  std::optional<std::string> text = read_file(pid_file);
+  if (!text) {
+    return unavailable(fmt::format(
+        "{}: cannot read the nginx pid ({}); is nginx running? (set the pid file if it lives "
+        "elsewhere)",
+        pid_file.string(), std::strerror(errno)));
+  }
+  pid_t pid = 0;
+  std::string_view digits(*text);
+  while (!digits.empty() && (digits.back() == '\n' || digits.back() == ' ')) {
+    digits.remove_suffix(1);
+  }
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (error != std::errc() || end != digits.data() + digits.size() || pid <= 1) {
+    return unavailable(
+        fmt::format("{}: expected the nginx master's pid, found \"{}\"; is nginx "
+                    "running?",
+                    pid_file.string(), digits.substr(0, 40)));
+  }
+  if (!running(pid)) {
+    return unavailable(
+        fmt::format("{}: nginx master {} is not running; start nginx", pid_file.string(), pid));
+  }
+  return pid;
+}
+
+std::vector<pid_t> Nginx::worker_pids() const {
+  Result<pid_t> master = master_pid();
+  if (!master) return {};
+  return children_of(*master);
+}
+
+Result<std::vector<pid_t>> Nginx::switch_to(int port) {
+  if (port < 1 || port > 65535) {
+    return usage_error(fmt::format("nginx: cannot switch to port {}; a port is 1-65535", port));
+  }
+  if (m_settings.mode == NginxMode::Seamless) {
+    // Only a slot with an upstream block in the snippet can be routed to.
+    if (std::find(m_settings.slot_ports.begin(), m_settings.slot_ports.end(), port) ==
+        m_settings.slot_ports.end()) {
+      return usage_error(fmt::format(
+          "{}: port {} is not a slot port ({}); nginx has an upstream block only for those",
+          m_settings.live_port_file.string(), port, fmt::join(m_settings.slot_ports, ", ")));
+    }
+    Result<void> written = write_file_atomically(m_settings.live_port_file, format_live_port(port));
+    if (!written) return written.error();
+    log::info("nginx: {} now routes to port {} (seamless, no reload)",
+              m_settings.live_port_file.string(), port);
+    return std::vector<pid_t>{};
+  }
+
+  // Write the new include, keeping the user's comments and other lines.
+  const fs::path& include = m_settings.include_file;
+  std::optional<std::string> previous = read_file(include);
+  std::string next;
+  if (previous) {
+    Result<std::string> replaced = replace_include_port(m_settings, *previous, port);
+    if (!replaced) return replaced.error();
+    next = std::move(*replaced);
+  } else {
+    next = format_include(m_settings, port);
+  }
+  auto restore = [&]() -> Result<void> {
+    if (previous) return write_file_atomically(include, *previous);
+    std::error_code error;
+    fs::remove(include, error);
+    return {};
+  };
+  auto fail_restored = [&](const Error& cause, std::string_view what) -> Error {
+    Result<void> restored = restore();
+    if (!restored) {
+      return Error{cause.code, fmt::format("{}; restoring the previous include failed too: {}",
+                                           cause.message, restored.error().message)};
+    }
+    return Error{cause.code,
+                 fmt::format("{}; the previous include was restored and {}", cause.message, what)};
+  };
+  Result<void> written = write_file_atomically(include, next);
+  if (!written) return written.error();
+
+  // Test the configuration as nginx will load it.
+  Result<void> tested = test_config();
+  if (!tested) return fail_restored(tested.error(), "nothing changed");
+
+  // Reload: SIGHUP to the master, as `nginx -s reload` does, without
+  // depending on how -s would resolve the pid file.
+  Result<pid_t> master = master_pid();
+  if (!master) return fail_restored(master.error(), "nothing changed");
+  std::vector<pid_t> old_workers = children_of(*master);
+  if (::kill(*master, SIGHUP) != 0) {
+    return fail_restored(unavailable(fmt::format("nginx: cannot signal master {} ({}); run "
+                                                 "switchyard as the user nginx runs as, or root",
+                                                 *master, std::strerror(errno))),
+                         "nothing changed");
+  }
+
+  // The reload took effect once a worker of the new generation runs. nginx
+  // keeps the old workers when it rejects a reload (a port it cannot bind,
+  // say), so no new worker within the timeout means the reload failed.
+  std::set<pid_t> old_set(old_workers.begin(), old_workers.end());
+  bool reloaded = wait_until(m_settings.reload_timeout, [&] {
+    for (pid_t child : children_of(*master)) {
+      if (!old_set.contains(child)) return true;
+    }
+    return false;
+  });
+  if (!reloaded) {
+    return fail_restored(
+        failure(fmt::format("nginx: master {} started no new workers within {} of the reload; "
+                            "nginx rejected it (see its error log)",
+                            *master, format_duration(m_settings.reload_timeout))),
+        "nginx still serves the old port");
+  }
+  log::info("nginx: {} now routes to port {} (reloaded master {})", include.string(), port,
+            *master);
+  return old_workers;
+}
+
+bool Nginx::wait_drained(int old_port, const std::vector<pid_t>& old_workers) {
+  if (m_settings.mode == NginxMode::Reload) {
+    // Old workers finish their in-flight requests, close their idle
+    // keep-alive connections, and exit.
+    return wait_until(m_settings.drain_timeout, [&] {
+      return std::none_of(old_workers.begin(), old_workers.end(), running);
+    });
+  }
+
+  // Seamless mode: no worker generation ends, so the old slot is drained when
+  // no connection from nginx to `old_port` is left. Idle connections in
+  // nginx's upstream keep-alive pool count too: nginx never reuses them (the
+  // router no longer names the old slot), and they close on their own after
+  // upstream_keepalive_timeout, which therefore bounds the drain of an idle
+  // slot. Waiting for them, rather than treating them as safe to cut, means
+  // "no connection" is also "no request in flight", which the connection
+  // table cannot otherwise tell apart from an idle connection.
+  std::optional<pid_t> master;
+  if (Result<pid_t> found = master_pid()) master = *found;
+  auto nginx_sockets = [&]() -> std::optional<std::set<unsigned long>> {
+    // Without the master (or the right to read its workers' fds) every
+    // connection to the port counts: waiting too long is safe, too short not.
+    if (!master) return std::nullopt;
+    std::set<unsigned long> inodes;
+    for (pid_t worker : children_of(*master)) {
+      std::optional<std::set<unsigned long>> held = socket_inodes(worker);
+      if (!held) return std::nullopt;
+      inodes.insert(held->begin(), held->end());
+    }
+    return inodes;
+  };
+  return wait_until(m_settings.drain_timeout,
+                    [&] { return established_to_port(old_port, nginx_sockets()) == 0; });
+}
+
+std::string Nginx::config_snippet() const {
+  return switchyard::config_snippet(m_settings);
+}
+
+}  // namespace switchyard
