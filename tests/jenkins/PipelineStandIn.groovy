@@ -15,11 +15,6 @@ import groovy.json.JsonSlurper
  * call are recorded for the tests to inspect.
  */
 class PipelineStandIn {
-  /** What error() throws: a failed build, as Jenkins' AbortException. */
-  static class PipelineError extends RuntimeException {
-    PipelineError(String message) { super(message) }
-  }
-
   final File workspace
   /** The node's environment: what every sh starts from. */
   final Map<String, String> nodeEnvironment
@@ -158,15 +153,20 @@ class PipelineStandIn {
   private static String argument(Object arguments, String name) {
     return arguments instanceof Map ? arguments[name] : arguments.toString()
   }
+}
 
-  /** The `env` global: reads the environment now, as env.NAME. */
-  static class EnvStandIn {
-    private final PipelineStandIn m_pipeline
+/** What error() throws: a failed build, as Jenkins' AbortException. */
+class PipelineError extends RuntimeException {
+  PipelineError(String message) { super(message) }
+}
 
-    EnvStandIn(PipelineStandIn pipeline) { m_pipeline = pipeline }
+/** The `env` global: reads the environment now, as env.NAME. */
+class EnvStandIn {
+  private final PipelineStandIn m_pipeline
 
-    Object propertyMissing(String name) { return m_pipeline.environment()[name] }
+  EnvStandIn(PipelineStandIn pipeline) { m_pipeline = pipeline }
 
-    Object getAt(String name) { return m_pipeline.environment()[name] }
-  }
+  Object propertyMissing(String name) { return m_pipeline.environment()[name] }
+
+  Object getAt(String name) { return m_pipeline.environment()[name] }
 }

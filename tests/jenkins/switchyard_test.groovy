@@ -45,7 +45,8 @@ Map newPipeline(Map nodeEnvironment = [:]) {
 String expectError(PipelineStandIn pipeline, Closure body) {
   try {
     body()
-  } catch (PipelineStandIn.PipelineError e) {
+  } catch (RuntimeException e) {
+    assert e.class.simpleName == 'PipelineError': "expected error(), got ${e}"
     assert pipeline.errors == [e.message]: "error() was called ${pipeline.errors.size()} times: ${pipeline.errors}"
     return e.message
   }
@@ -203,7 +204,8 @@ tests['an unknown credentials id fails as withCredentials does'] = {
     run.vars.switchyard.call(step: 'verify-health', binDir: binDir, secrets: [[id: 'nope', variable: 'X']],
                              args: ["${baseUrl}/health"])
     assert false: 'withCredentials should have failed'
-  } catch (PipelineStandIn.PipelineError e) {
+  } catch (RuntimeException e) {
+    assert e.class.simpleName == 'PipelineError': "expected the build to fail, got ${e}"
     assert e.message == "Could not find credentials entry with ID 'nope'"
   }
   run = newPipeline()
