@@ -246,6 +246,52 @@ tests['Command.quote survives a real shell for awkward words'] = {
   assert out.split('\u0000', -1).toList().dropRight(1) == words
 }
 
+tests['examples/Jenkinsfile compiles, and calls real steps with known parameters'] = {
+  // The declarative keywords only run their blocks: this checks the example
+  // against the library, not Jenkins' own validation of the pipeline.
+  Map environment = [BRANCH_NAME: 'main']
+  List calls = []
+  Binding binding = new Binding()
+  binding.setVariable('env', environment)
+  Closure runBlock = { Object... arguments ->
+    if (arguments && arguments[-1] instanceof Closure) {
+      arguments[-1].call()
+    }
+  }
+  for (String keyword : ['pipeline', 'agent', 'options', 'stages', 'stage', 'steps', 'script', 'when',
+                         'anyOf', 'branch', 'label', 'disableConcurrentBuilds', 'timestamps', 'echo', 'error']) {
+    binding.setVariable(keyword, runBlock)
+  }
+  // Assignments in environment {} set env; `env.X` inside it still reads env.
+  binding.setVariable('environment', { Closure block ->
+    block.resolveStrategy = Closure.DELEGATE_FIRST
+    block.delegate = environment
+    environment.env = environment
+    block.call()
+    environment.remove('env')
+  })
+  Map fakeResult = [ok: true, exit_code: 0, jar: 'target/hello.jar', version: '1.0.0-abc1234', app_version: '1.0.0',
+                    sha256: 'ab' * 32, artifact_uri: 's3://example/hello.jar']
+  binding.setVariable('switchyard', { Map config -> calls << ([var: 'switchyard'] + config); fakeResult })
+  binding.setVariable('switchyardVerifyHealth', { Map config -> calls << ([var: 'switchyardVerifyHealth'] + config); fakeResult })
+  new GroovyShell(this.class.classLoader, binding).parse(new File(sourceDir, 'examples/Jenkinsfile')).run()
+
+  Map known = [
+    switchyard: ['step', 'args', 'config', 'environment', 'secrets', 'binDir', 'failOnError'],
+    switchyardVerifyHealth: ['urls', 'timeout', 'expectStatus', 'expectVersion', 'expectJson', 'headers', 'successes',
+                             'cacert', 'secrets', 'binDir', 'config', 'environment', 'failOnError'],
+  ]
+  assert calls*.step.findAll { it } == ['build-jar', 'push-artifact', 'switch-traffic']: calls
+  assert calls*.var.count('switchyardVerifyHealth') == 1: calls
+  for (Map call : calls) {
+    Set unknown = call.keySet() - 'var' - known[call.var]
+    assert unknown.isEmpty(): "${call.var}: unknown parameters ${unknown}"
+    assert call.var != 'switchyard' || call.step in io.switchyard.Command.STEPS
+    assert call.args == null || (call.args instanceof List && !call.args.contains(null)): call
+  }
+  assert environment.PUBLIC_HEALTH_URL == 'https://hello.example.org/actuator/health'
+}
+
 tests['every var has a help page'] = {
   for (File var : varsDir.listFiles().findAll { it.name.endsWith('.groovy') }) {
     File help = new File(varsDir, var.name.replace('.groovy', '.txt'))
