@@ -86,10 +86,11 @@ result_file="$work_dir/result.json"
 stderr_file="$work_dir/stderr"
 
 # stdout is the --json result; stderr (logs and workflow commands) goes to the
-# job log as it comes, and a copy is kept for the last line.
-switchyard "$command_name" "${arguments[@]}" --json >"$result_file" 2> >(tee "$stderr_file" >&2)
-status=$?
-wait $! 2>/dev/null || true
+# job log as it comes, through tee, which keeps a copy for the last line.
+exec 3>&2
+switchyard "$command_name" "${arguments[@]}" --json 2>&1 >"$result_file" | tee "$stderr_file" >&3
+status=${PIPESTATUS[0]}
+exec 3>&-
 
 # The result is the last line of stdout: a step's child process may have
 # printed something before it.
