@@ -382,6 +382,112 @@ Result<AwsCredentials> assume_role_with_web_identity(
   return credentials;
 }
 
+// --- container credentials (ECS, CodeBuild, EKS Pod Identity) -----------------
+
+// Reads the JSON both the container endpoint and instance metadata answer
+// with: AccessKeyId, SecretAccessKey, Token, Expiration.
+Result<AwsCredentials> credentials_from_json(const std::string& body, const std::string& subject) {
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(body, ec);
+  if (ec || !json.is_object()) {
+    return unavailable(subject + ": the credentials answer is not JSON; try again");
+  }
+  const auto& object = json.as_object();
+  auto text = [&](const char* key) -> std::string {
+    const auto* value = object.if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+  };
+  if (std::string code = text("Code"); !code.empty() && code != "Success") {
+    return unavailable(subject + ": the service says " + code + "; check the role attached");
+  }
+  AwsCredentials credentials;
+  credentials.access_key_id = text("AccessKeyId");
+  credentials.secret_access_key = text("SecretAccessKey");
+  credentials.session_token = text("Token");
+  add_secret(credentials.secret_access_key);
+  add_secret(credentials.session_token);
+  credentials.expiration = parse_iso8601_utc(text("Expiration"));
+  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
+    return unavailable(subject + ": the answer has no AccessKeyId/SecretAccessKey; try again");
+  }
+  return credentials;
+}
+
+// The container credentials endpoint must not receive the authorization
+// token anywhere but the container agent: https, or http to loopback or the
+// ECS/EKS agent addresses (the rule the AWS SDKs apply).
+bool allowed_container_url(const std::string& url) {
+  if (url.starts_with("https://")) return true;
+  if (!url.starts_with("http://")) return false;
+  std::string rest = url.substr(7);
+  std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  std::string host = authority;
+  if (host.starts_with("[")) {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  return host == "localhost" || host.starts_with("127.") || host == "[::1]" ||
+         host == "169.254.170.2" || host == "169.254.170.23" || host == "[fd00:ec2::23]";
+}
+
+Result<std::optional<AwsCredentials>> from_container(const AwsChainOptions& options) {
+  std::string url;
+  std::string variable;
+  if (auto relative = env_of(options, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+    url = "http://169.254.170.2" + *relative;
+    variable = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+  } else if (auto full = env_of(options, "AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    url = *full;
+    variable = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+    if (!allowed_container_url(url)) {
+      return usage_error("AWS credentials: " + variable + " " + url +
+                         ": only https, or http to loopback or the container agent "
+                         "(169.254.170.2, 169.254.170.23), may receive credentials; fix the URL");
+    }
+  } else {
+    return std::optional<AwsCredentials>();
+  }
+  std::string subject = "AWS credentials: container credentials at " + url + " (" + variable + ")";
+
+  HttpRequest request;
+  request.url = url;
+  request.timeout = std::chrono::seconds(2);
+  request.connect_timeout = std::chrono::seconds(2);
+  std::string authorization;
+  if (auto token_file = env_of(options, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+    std::ifstream in(*token_file, std::ios::binary);
+    if (!in) {
+      return usage_error("AWS credentials: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *token_file +
+                         ": cannot read it (" + std::strerror(errno) + "); check the path");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    authorization = trim(text.str());
+  } else if (auto token = env_of(options, "AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+    authorization = *token;
+  }
+  if (!authorization.empty()) {
+    add_secret(authorization);
+    request.headers = {{"Authorization", authorization}};
+  }
+  RetryPolicy policy;
+  policy.attempts = 3;
+  policy.first_backoff = std::chrono::milliseconds(100);
+  HttpOutcome outcome = http_send_with_retries(request, policy);
+  if (!outcome.response) {
+    return unavailable(subject + ": " + outcome.failure_text + "; is the container agent running?");
+  }
+  if (outcome.response->status != 200) {
+    return unavailable(subject + ": HTTP " + std::to_string(outcome.response->status) +
+                       "; check the task role and the authorization token");
+  }
+  auto credentials = credentials_from_json(outcome.response->body, subject);
+  if (!credentials) return credentials.error();
+  credentials->source = "container credentials (" + variable + ")";
+  return std::optional<AwsCredentials>(std::move(*credentials));
+}
+
 // --- instance metadata --------------------------------------------------------
 
 std::string imds_endpoint(const AwsChainOptions& options) {
@@ -453,32 +559,10 @@ Result<std::optional<AwsCredentials>> from_instance_metadata(const AwsChainOptio
     return unavailable(subject + ": HTTP " + std::to_string(answer.response->status) +
                        " for the role's credentials; check the instance profile");
   }
-  boost::system::error_code ec;
-  boost::json::value json = boost::json::parse(answer.response->body, ec);
-  if (ec || !json.is_object()) {
-    return unavailable(subject + ": the credentials answer is not JSON; try again");
-  }
-  const auto& object = json.as_object();
-  auto text = [&](const char* key) -> std::string {
-    const auto* value = object.if_contains(key);
-    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
-  };
-  if (std::string code = text("Code"); !code.empty() && code != "Success") {
-    return unavailable(subject + ": the metadata service says " + code +
-                       "; check the instance profile");
-  }
-  AwsCredentials credentials;
-  credentials.access_key_id = text("AccessKeyId");
-  credentials.secret_access_key = text("SecretAccessKey");
-  credentials.session_token = text("Token");
-  add_secret(credentials.secret_access_key);
-  add_secret(credentials.session_token);
-  credentials.expiration = parse_iso8601_utc(text("Expiration"));
-  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-    return unavailable(subject + ": the answer has no AccessKeyId/SecretAccessKey; try again");
-  }
-  credentials.source = "EC2 instance metadata (role " + role + ")";
-  return std::optional<AwsCredentials>(std::move(credentials));
+  auto credentials = credentials_from_json(answer.response->body, subject);
+  if (!credentials) return credentials.error();
+  credentials->source = "EC2 instance metadata (role " + role + ")";
+  return std::optional<AwsCredentials>(std::move(*credentials));
 }
 
 // --- shared files -------------------------------------------------------------
@@ -651,7 +735,13 @@ Result<AwsCredentials> resolve_chain(const AwsChainOptions& options, int depth) 
                        "aws_access_key_id and aws_secret_access_key to it");
   }
 
-  // 5. EC2 instance metadata.
+  // 5. Container credentials (ECS, CodeBuild, EKS Pod Identity), when the
+  // container agent says where they are.
+  auto container = from_container(options);
+  if (!container) return container.error();
+  if (*container) return std::move(**container);
+
+  // 6. EC2 instance metadata.
   if (!imds_disabled(options)) {
     auto imds = from_instance_metadata(options);
     if (!imds) return imds.error();

@@ -331,6 +331,42 @@ TEST_F(AwsChainIntegration, DisabledMetadataIsNotAsked) {
   EXPECT_EQ(imds.requests().size(), 0u);
 }
 
+TEST_F(AwsChainIntegration, ContainerCredentialsSendTheAuthorizationToken) {
+  StandIn& agent = start_standin();
+  m_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = agent.url() + "/container/credentials";
+  m_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "container-auth-token-0001";
+  auto credentials = resolve_aws_credentials(options());
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "ASIACONT1");
+  EXPECT_EQ(credentials->session_token, "container-session-token-1");
+  EXPECT_EQ(credentials->source, "container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI)");
+  EXPECT_TRUE(credentials->expiration.has_value());
+  auto requests = agent.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(header_of(requests[0], "authorization"), "container-auth-token-0001");
+  EXPECT_EQ(mask_secrets("container-auth-token-0001 container-secret-1"), "*** ***");
+}
+
+TEST_F(AwsChainIntegration, ContainerTokenFromAFileAndARefusal) {
+  StandIn& agent = start_standin();
+  std::string url = agent.url() + "/container/credentials";
+  m_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = url;
+  write("agent-token", "container-auth-token-0001\n");
+  m_env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = (m_home / "agent-token").string();
+  auto from_file = resolve_aws_credentials(options());
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message;
+  EXPECT_EQ(from_file->access_key_id, "ASIACONT1");
+
+  write("agent-token", "a-wrong-token");
+  auto refused = resolve_aws_credentials(options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ExitCode::Unavailable);
+  EXPECT_EQ(refused.error().message,
+            "AWS credentials: container credentials at " + url +
+                " (AWS_CONTAINER_CREDENTIALS_FULL_URI): HTTP 401; check the task role and the "
+                "authorization token");
+}
+
 // A metadata address that accepts connections and never answers (as a
 // firewalled 169.254.169.254 can) costs about the 1 s timeout, not more.
 TEST_F(AwsChainIntegration, SilentMetadataServiceTimesOutQuickly) {

@@ -12,6 +12,9 @@ shapes:
   returns a session token; GET /latest/meta-data/iam/security-credentials/ (the
   role name) and .../<role> (JSON: Code, AccessKeyId, SecretAccessKey, Token,
   Expiration) answer 401 unless X-aws-ec2-metadata-token carries that token.
+- Container credentials (the ECS / EKS Pod Identity agent): GET
+  /container/credentials answers the same JSON when Authorization carries
+  --container-token, 401 otherwise.
 
 Listens on 127.0.0.1 on a free port, prints the port on the first line of
 stdout, appends every request it receives to --log as one JSON object per line
@@ -173,6 +176,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             )
         self.answer(404, "Not Found")
 
+    # --- container credentials (ECS / EKS Pod Identity agent) ----------------
+
+    def container(self):
+        if self.headers.get("Authorization") != self.state.args.container_token:
+            return self.answer(401, "Unauthorized")
+        n = self.state.next()
+        self.answer(
+            200,
+            json.dumps(
+                {
+                    "RoleArn": "arn:aws:iam::123456789012:role/task",
+                    "AccessKeyId": f"ASIACONT{n}",
+                    "SecretAccessKey": f"container-secret-{n}",
+                    "Token": f"container-session-token-{n}",
+                    "Expiration": expiration(self.state.args.expires_in),
+                }
+            ),
+            "application/json",
+        )
+
     # --- dispatch ------------------------------------------------------------
 
     def do_POST(self):
@@ -191,6 +214,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.record("")
         if self.path.startswith("/latest/meta-data/"):
             return self.imds_get()
+        if self.path == "/container/credentials":
+            return self.container()
         self.answer(404, "Not Found")
 
 
@@ -200,6 +225,7 @@ def main():
     parser.add_argument("--expires-in", type=int, default=3600)
     parser.add_argument("--sts-error", default="")
     parser.add_argument("--imds-role", default="switchyard-host")
+    parser.add_argument("--container-token", default="container-auth-token-0001")
     args = parser.parse_args()
 
     Handler.state = State(args)

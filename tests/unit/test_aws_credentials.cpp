@@ -215,6 +215,17 @@ TEST_F(AwsChainTest, UnreadableWebIdentityTokenFileIsAnError) {
                 "check the path, or for GitHub Actions grant `id-token: write`");
 }
 
+TEST_F(AwsChainTest, ContainerCredentialsGoOnlyToTheAgentOrHttps) {
+  m_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://example.com/creds";
+  auto credentials = resolve_aws_credentials(options());
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
+  EXPECT_EQ(credentials.error().message,
+            "AWS credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI http://example.com/creds: only "
+            "https, or http to loopback or the container agent (169.254.170.2, 169.254.170.23), "
+            "may receive credentials; fix the URL");
+}
+
 TEST_F(AwsChainTest, RegionPrecedence) {
   write(".aws/config", "[default]\nregion = from-profile\n");
   EXPECT_EQ(*resolve_aws_region(options()), "from-profile");
