@@ -170,6 +170,30 @@ TEST_F(AwsChainTest, RoleWithoutASourceIsAnError) {
             "add one");
 }
 
+TEST_F(AwsChainTest, SourceProfilesThatLoopAreAnError) {
+  write(".aws/config",
+        "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n"
+        "[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n");
+  auto credentials = resolve_aws_credentials(options("a"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'a': source_profile chain is too deep or loops; point source_profile at "
+            "a profile with keys");
+}
+
+TEST_F(AwsChainTest, CredentialSourceEnvironmentNeedsTheEnvironment) {
+  write(".aws/config",
+        "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\n"
+        "credential_source = Environment\n");
+  auto credentials = resolve_aws_credentials(options("ops"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'ops': credential_source = Environment but AWS_ACCESS_KEY_ID is not set; "
+            "set it or change credential_source");
+}
+
 TEST_F(AwsChainTest, NothingFoundListsWhereItLooked) {
   auto credentials = resolve_aws_credentials(options());
   ASSERT_FALSE(credentials.ok());
