@@ -49,6 +49,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"health.successes", Integer, "1", "consecutive successful probes required"},
       {"health.cacert", String, "", "a CA bundle (PEM) to verify TLS with"},
       {"health.insecure", Boolean, "false", "skip TLS verification (tests only)"},
+      {"health.headers", StringMap, "",
+       "headers sent with every probe; a value may be env:NAME to read variable NAME (masked)"},
 
       // verify: the check after a deploy, through the public URL.
       {"verify.url", String, "", "the public URL verify-health checks after the deploy"},
