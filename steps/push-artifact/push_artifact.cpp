@@ -182,6 +182,17 @@ void add_push_artifact_options(CLI::App& app, PushArtifactOptions& options) {
                  "also print a presigned GET URL valid this long (e.g. 1h; s3:// only)");
   app.add_flag("--force", options.force,
                "replace different bytes already stored under the same version");
+  app.footer(std::string(k_exit_codes_help) +
+             "\n"
+             "How push-artifact's failures map to them:\n"
+             "  1    the store kept failing (5xx after retries; the multipart upload is aborted)\n"
+             "  2    no --version without a manifest, a file that no longer matches its manifest,\n"
+             "       different bytes under a stored version (without --force), no such bucket\n"
+             "  3    no credentials, access denied (403), clock skew, endpoint unreachable\n"
+             "\n"
+             "Store layout: <store>/<app>/<version>/<file> and <file>.manifest.json (written\n"
+             "last). s3://: one PUT up to 8 MiB, else multipart (parts of max(8 MiB,\n"
+             "size/10000), 8 in flight, each with x-amz-checksum-sha256).\n");
 }
 
 Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions& options) {
