@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "runner/ci.hpp"
 #include "runner/health.hpp"
 #include "runner/log.hpp"
 #include "runner/switch.hpp"

@@ -291,6 +291,7 @@ HealthReport gate_on_health(Host& host, const SlotRecord& slot) {
   HealthCheck check;
   check.urls = {"http://127.0.0.1:" + std::to_string(slot.port) + health.path};
   check.expect.status = health.expect_status;
+  check.expect.json = health.expect_json;
   check.timeout = health.timeout;
   check.interval = health.interval;
   check.request_timeout = health.request_timeout;
