@@ -287,6 +287,36 @@ INSTANTIATE_TEST_SUITE_P(EachPhase, KillTest,
                                            "drained"),
                          [](const auto& info) { return std::string(info.param); });
 
+// SIGTERM (a cancelled CI job) during the health gate: the new slot is
+// stopped, the old version keeps serving, exit 130, history says so.
+TEST_F(SwitchTrafficTest, InterruptDuringTheGateStopsTheNewSlotAndExits130) {
+  start();
+  if (IsSkipped()) return;
+  deploy_ok("1.0.0");
+  auto log = m_host->dir() / "interrupted.log";
+  auto jar = host_harness::version_jar("2.0.0");
+  pid_t deploy =
+      m_host->start_in_background({(host_harness::k_bin_dir / "switchyard-switch-traffic").string(),
+                                   "--artifact", jar->string()},
+                                  {{"SWITCHYARD_TEST_PAUSE_AT", "health"}}, log);
+  ASSERT_TRUE(host_harness::wait_for_text(log, "test pause at health"))
+      << nginx_harness::read_text(log);
+  ::kill(deploy, SIGTERM);
+  int status = 0;
+  ::waitpid(deploy, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << nginx_harness::read_text(log);
+  EXPECT_EQ(WEXITSTATUS(status), 130) << nginx_harness::read_text(log);
+  EXPECT_NE(nginx_harness::read_text(log).find(
+                "hello 2.0.0 on port " + std::to_string(m_host->port(0)) +
+                ": interrupted before the switch; stopped it; the old version 1.0.0 keeps serving"),
+            std::string::npos)
+      << nginx_harness::read_text(log);
+  EXPECT_EQ(m_host->version_through_nginx(), "1.0.0");
+  EXPECT_FALSE(nginx_harness::wait_listening(m_host->port(0), 200ms));
+  EXPECT_EQ(m_host->history().back().outcome, "interrupted");
+  EXPECT_EQ(m_host->state().find_port(m_host->port(0))->status, SlotStatus::Stopped);
+}
+
 // A sha256 mismatch is refused before anything starts; no sha256 at all is
 // bad input unless --no-verify.
 TEST_F(SwitchTrafficTest, RefusesASha256MismatchBeforeStartingAnything) {
