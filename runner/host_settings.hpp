@@ -23,7 +23,7 @@ struct HostHealthSettings {
   Duration interval{std::chrono::milliseconds(100)};
   Duration request_timeout{std::chrono::seconds(2)};
   int successes = 1;
-  std::optional<long> expect_status;                            // none: any 2xx
+  std::optional<long> expect_status;                             // none: any 2xx
   std::vector<std::pair<std::string, std::string>> expect_json;  // ("status", "UP")
 };
 

@@ -84,6 +84,28 @@ TEST_F(HostCommandTest, RollbackToAWarmSlotIsInstant) {
   EXPECT_EQ(live->pid, warm_pid) << "an instant rollback starts nothing";
 }
 
+// Once target.keep_warm has passed, the warm slot is stopped without
+// waiting for the next deploy.
+TEST_F(HostCommandTest, AWarmSlotStopsWhenItsTimeIsUp) {
+  start({.keep_warm = "2s"});
+  if (IsSkipped()) return;
+  deploy_ok("1.0.0");
+  deploy_ok("2.0.0");
+  const auto* warm = m_host->state().find_port(m_host->port(1));
+  ASSERT_NE(warm, nullptr);
+  ASSERT_EQ(warm->status, SlotStatus::Warm);
+  pid_t pid = warm->pid;
+  EXPECT_TRUE(nginx_harness::running(pid));
+  for (int i = 0; i < 200 && nginx_harness::running(pid); ++i)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(nginx_harness::running(pid)) << "the warm slot outlived target.keep_warm";
+  for (int i = 0;
+       i < 50 && m_host->state().find_port(m_host->port(1))->status != SlotStatus::Stopped; ++i)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(m_host->state().find_port(m_host->port(1))->status, SlotStatus::Stopped);
+  EXPECT_EQ(m_host->version_through_nginx(), "2.0.0");
+}
+
 TEST_F(HostCommandTest, RollbackRefusesWhatIsNotKept) {
   start();
   if (IsSkipped()) return;
