@@ -84,13 +84,44 @@ Result<void> read_range(int fd, char* buffer, std::uint64_t offset, std::uint64_
   return {};
 }
 
-// A request body served from memory that can be replayed for a retry.
-struct MemoryBody {
-  std::string_view data;
-  std::size_t position = 0;
+// A request body that can be replayed for a retry: bytes in memory, or a
+// byte range of a file read with pread as curl asks for it (so a part is
+// streamed from disk and never held in memory whole).
+struct ReplayableBody {
+  std::string_view data;  // when fd < 0
+  int fd = -1;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::uint64_t position = 0;
+
+  static ReplayableBody memory(std::string_view bytes) {
+    ReplayableBody body;
+    body.data = bytes;
+    body.size = bytes.size();
+    return body;
+  }
+  static ReplayableBody file_range(int fd, std::uint64_t offset, std::uint64_t size) {
+    ReplayableBody body;
+    body.fd = fd;
+    body.offset = offset;
+    body.size = size;
+    return body;
+  }
   std::size_t read(char* buffer, std::size_t capacity) {
-    std::size_t n = std::min(capacity, data.size() - position);
-    std::memcpy(buffer, data.data() + position, n);
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, size - position));
+    if (n == 0) return 0;
+    if (fd < 0) {
+      std::memcpy(buffer, data.data() + position, n);
+    } else {
+      ssize_t got;
+      do {
+        got = ::pread(fd, buffer, n, static_cast<off_t>(offset + position));
+      } while (got < 0 && errno == EINTR);
+      // A read error ends the body early; curl reports it as a failed
+      // transfer, which is retried and then fails the upload.
+      if (got <= 0) return 0;
+      n = static_cast<std::size_t>(got);
+    }
     position += n;
     return n;
   }
@@ -197,6 +228,19 @@ std::uint64_t configured_part_size() {
   return value;
 }
 
+int configured_parts_in_flight() {
+  const char* text = std::getenv("SWITCHYARD_S3_PARTS_IN_FLIGHT");
+  if (text == nullptr || *text == '\0') return k_parts_in_flight;
+  char* end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  if (end == nullptr || *end != '\0' || value < 1 || value > 64) {
+    log::warn("SWITCHYARD_S3_PARTS_IN_FLIGHT={}: not a number from 1 to 64; using {}", text,
+              k_parts_in_flight);
+    return k_parts_in_flight;
+  }
+  return static_cast<int>(value);
+}
+
 std::string base64_encode(const std::uint8_t* data, std::size_t size) {
   static constexpr char k_alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -223,9 +267,17 @@ struct S3Client::State {
 
   // Sends one signed call with retries (every S3 call the client makes is
   // idempotent: a replayed PUT of the same bytes, GET, HEAD, or the
-  // multipart calls). `body` is sent from memory without copying.
+  // multipart calls). `body` is sent without copying it first.
   Result<HttpResponse> call(const CallContext& context, std::string method, std::string url,
                             HttpHeaders headers, std::string_view body, std::string payload_hash,
+                            const std::function<bool(std::string_view)>& sink = {}) {
+    if (payload_hash.empty()) payload_hash = sha256_hex(body);
+    return call(context, std::move(method), std::move(url), std::move(headers),
+                ReplayableBody::memory(body), std::move(payload_hash), sink);
+  }
+
+  Result<HttpResponse> call(const CallContext& context, std::string method, std::string url,
+                            HttpHeaders headers, ReplayableBody body, std::string payload_hash,
                             const std::function<bool(std::string_view)>& sink = {}) {
     auto credential = credentials->get();
     if (!credential) return credential.error();
@@ -236,16 +288,14 @@ struct S3Client::State {
     request.tls.ca_file = settings.ca_file;
     request.timeout = std::chrono::minutes(5);
     request.connect_timeout = std::chrono::seconds(5);
-    auto memory = std::make_shared<MemoryBody>();
-    memory->data = body;
-    if (!body.empty() || request.method == "PUT" || request.method == "POST") {
-      request.body_size = body.size();
-      request.body_source = [memory](char* buffer, std::size_t capacity) {
-        return memory->read(buffer, capacity);
+    auto source = std::make_shared<ReplayableBody>(body);
+    if (body.size > 0 || request.method == "PUT" || request.method == "POST") {
+      request.body_size = body.size;
+      request.body_source = [source](char* buffer, std::size_t capacity) {
+        return source->read(buffer, capacity);
       };
     }
     if (sink) request.body_sink = sink;
-    if (payload_hash.empty()) payload_hash = sha256_hex(body);
     auto signed_request =
         sign_http_request(request, *credential, SigV4Options::s3(region), payload_hash);
     if (!signed_request) return signed_request.error();
@@ -253,7 +303,7 @@ struct S3Client::State {
     // tried once; everything else is retried on 5xx, 429 and network errors.
     HttpOutcome outcome =
         sink ? http_send(request)
-             : http_send_with_retries(request, settings.retry, [memory] { memory->position = 0; });
+             : http_send_with_retries(request, settings.retry, [source] { source->position = 0; });
     if (!outcome.response) {
       std::string origin =
           endpoint.origin.empty() ? object_origin(context.bucket) : endpoint.origin;
@@ -340,6 +390,9 @@ Result<S3Client> S3Client::connect(const S3Settings& settings) {
   auto state = std::make_unique<State>();
   state->settings = settings;
   if (state->settings.part_size == 0) state->settings.part_size = configured_part_size();
+  if (state->settings.parts_in_flight == 0) {
+    state->settings.parts_in_flight = configured_parts_in_flight();
+  }
   if (state->settings.parts_in_flight < 1) state->settings.parts_in_flight = 1;
   if (!settings.endpoint.empty()) {
     if (settings.endpoint.rfind("http://", 0) != 0 && settings.endpoint.rfind("https://", 0) != 0) {
@@ -449,14 +502,31 @@ Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
 
 Result<std::string> S3Client::upload_part(const std::string& bucket, const std::string& key,
                                           const std::string& upload_id, std::uint32_t number,
-                                          std::string_view body, const std::string& sha256_base64) {
+                                          std::string_view body, const std::string& sha256_base64,
+                                          const std::string& sha256_hex_digest) {
   CallContext context{s3_uri(bucket, key) + " (part " + std::to_string(number) + ")", bucket, key,
                       "s3:PutObject"};
   std::string query =
       "partNumber=" + std::to_string(number) + "&uploadId=" + aws_uri_encode(upload_id, true);
   HttpHeaders headers = {{"x-amz-checksum-sha256", sha256_base64}};
+  auto response = m_state->call(context, "PUT", m_state->url(bucket, key, query),
+                                std::move(headers), body, sha256_hex_digest);
+  if (!response) return response.error();
+  if (response->status != 200) return m_state->explain(context, *response);
+  return response->header("ETag");
+}
+
+Result<std::string> S3Client::upload_part_from_file(
+    const std::string& bucket, const std::string& key, const std::string& upload_id, int fd,
+    const PartRange& range, const std::string& sha256_base64, const std::string& sha256_hex) {
+  CallContext context{s3_uri(bucket, key) + " (part " + std::to_string(range.number) + ")", bucket,
+                      key, "s3:PutObject"};
+  std::string query =
+      "partNumber=" + std::to_string(range.number) + "&uploadId=" + aws_uri_encode(upload_id, true);
+  HttpHeaders headers = {{"x-amz-checksum-sha256", sha256_base64}};
   auto response =
-      m_state->call(context, "PUT", m_state->url(bucket, key, query), std::move(headers), body, "");
+      m_state->call(context, "PUT", m_state->url(bucket, key, query), std::move(headers),
+                    ReplayableBody::file_range(fd, range.offset, range.size), sha256_hex);
   if (!response) return response.error();
   if (response->status != 200) return m_state->explain(context, *response);
   return response->header("ETag");
@@ -589,34 +659,44 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   MultipartRun run;
   run.completed.resize(plan.part_count);
   auto worker = [&] {
-    std::string buffer;
+    std::vector<char> buffer(k_mib);
     while (!run.failed()) {
       std::uint32_t index = run.next_part.fetch_add(1);
       if (index >= plan.part_count) return;
       if (interrupted()) {
-        run.fail(Error{ExitCode::Interrupted, subject + ": interrupted; the upload was aborted"});
+        run.fail(Error{ExitCode::Interrupted, subject + ": interrupted"});
         return;
       }
       PartRange range = plan.part(index);
-      buffer.resize(range.size);
-      if (auto read = read_range(fd, buffer.data(), range.offset, range.size, file); !read) {
-        run.fail(read.error());
-        return;
-      }
-      Sha256 part_hash;
-      part_hash.update(buffer);
-      auto digest = part_hash.finish();
-      // Feed the whole-file hash in part order.
+      // Hash the part, feeding the whole-file hash too: parts take turns in
+      // file order, which costs little since hashing is far faster than
+      // sending. Only the worker whose turn it is touches run.whole.
       {
         std::unique_lock lock(run.mutex);
         run.hashed.wait(lock, [&] { return run.next_to_hash == index || run.error; });
         if (run.error) return;
-        run.whole.update(buffer);
+      }
+      Sha256 part_hash;
+      for (std::uint64_t at = 0; at < range.size;) {
+        auto n = std::min<std::uint64_t>(buffer.size(), range.size - at);
+        if (auto read = read_range(fd, buffer.data(), range.offset + at, n, file); !read) {
+          run.fail(read.error());
+          return;
+        }
+        part_hash.update(buffer.data(), n);
+        run.whole.update(buffer.data(), n);
+        at += n;
+      }
+      {
+        std::lock_guard lock(run.mutex);
         ++run.next_to_hash;
         run.hashed.notify_all();
       }
+      // Send it, streamed from disk again (the page cache, by now).
+      auto digest = part_hash.finish();
       std::string checksum = base64_encode(digest.data(), digest.size());
-      auto etag = upload_part(bucket, key, *upload_id, range.number, buffer, checksum);
+      auto etag = upload_part_from_file(bucket, key, *upload_id, fd, range, checksum,
+                                        to_hex(digest.data(), digest.size()));
       if (!etag) {
         run.fail(etag.error());
         return;

@@ -26,8 +26,9 @@ inline constexpr std::uint64_t k_multipart_threshold = 8 * k_mib;
 inline constexpr std::uint64_t k_min_part_size = 8 * k_mib;
 // S3 allows at most this many parts in one upload.
 inline constexpr std::uint64_t k_max_parts = 10000;
-// How many parts are sent at once: memory is about this times the part size.
-inline constexpr int k_parts_in_flight = 4;
+// How many parts are sent at once. Parts are streamed from disk, so memory
+// does not grow with it (about 1 MiB of buffer per part in flight).
+inline constexpr int k_parts_in_flight = 8;
 
 // "s3://bucket/some/prefix" -> {bucket, "some/prefix"} (no slashes at either
 // end of the prefix). Fails (exit 2) naming `uri` when it is not one.
@@ -62,6 +63,10 @@ MultipartPlan plan_multipart(std::uint64_t size, std::uint64_t min_part_size = k
 // is k_min_part_size.
 std::uint64_t configured_part_size();
 
+// How many parts are sent at once: SWITCHYARD_S3_PARTS_IN_FLIGHT (1 to 64),
+// else k_parts_in_flight.
+int configured_parts_in_flight();
+
 // base64 of the binary SHA-256 digest, as x-amz-checksum-sha256 carries it.
 std::string base64_encode(const std::uint8_t* data, std::size_t size);
 
@@ -74,7 +79,7 @@ struct S3Settings {
   // (arn:aws:s3:::bucket/prefix/*); "" names the object's own folder.
   std::string iam_prefix;
   std::uint64_t part_size = 0;  // 0 -> configured_part_size()
-  int parts_in_flight = k_parts_in_flight;
+  int parts_in_flight = 0;      // 0 -> configured_parts_in_flight()
   RetryPolicy retry;
 };
 
@@ -131,7 +136,14 @@ class S3Client {
   Result<std::string> create_multipart_upload(const std::string& bucket, const std::string& key);
   Result<std::string> upload_part(const std::string& bucket, const std::string& key,
                                   const std::string& upload_id, std::uint32_t number,
-                                  std::string_view body, const std::string& sha256_base64);
+                                  std::string_view body, const std::string& sha256_base64,
+                                  const std::string& sha256_hex);
+  // UploadPart with the part's bytes read from `fd` as they are sent.
+  Result<std::string> upload_part_from_file(const std::string& bucket, const std::string& key,
+                                            const std::string& upload_id, int fd,
+                                            const PartRange& range,
+                                            const std::string& sha256_base64,
+                                            const std::string& sha256_hex);
   struct CompletedPart {
     std::uint32_t number = 0;
     std::string etag;

@@ -8,6 +8,7 @@
 #include "runner/http.hpp"
 #include "runner/log.hpp"
 #include "runner/s3_client.hpp"
+#include "runner/sha256.hpp"
 #include "runner/store_file.hpp"
 
 namespace switchyard {
@@ -52,7 +53,7 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
   auto client = S3Client::connect(s3_settings(options));
   if (!client) return client.error();
 
-  const Manifest& manifest = request.manifest;
+  Manifest manifest = request.manifest;
   std::string key = artifact_key(*store, manifest);
   std::string manifest_key = manifest_key_for(key);
   PushOutcome outcome;
@@ -67,6 +68,12 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
   if (!existing) return existing.error();
   bool upload = true;
   if (*existing) {
+    // Comparing needs the hash before the upload.
+    if (manifest.sha256.empty()) {
+      auto sha256 = sha256_file(request.file);
+      if (!sha256) return sha256.error();
+      manifest.sha256 = outcome.sha256 = *sha256;
+    }
     auto stored = manifest_from_json(**existing, outcome.manifest_uri);
     bool same = false;
     if (stored && stored->sha256 == manifest.sha256 && stored->size == manifest.size) {
@@ -91,6 +98,7 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
         store->bucket, key, request.file, manifest.sha256,
         [&](std::uint64_t done, std::uint64_t total) { ci().progress(label, done, total); });
     if (!uploaded) return uploaded.error();
+    manifest.sha256 = outcome.sha256 = uploaded->sha256;
     auto written = client->put_small_object(store->bucket, manifest_key, manifest_to_json(manifest),
                                             "application/json");
     if (!written) return written.error();

@@ -35,8 +35,9 @@ struct PushOutcome {
 std::string default_store_uri();
 
 // What push_artifact stores: `file`, described by `manifest` (app, version,
-// file, size and sha256 set; the bytes are checked against it while they
-// are read).
+// file and size set). With its sha256 set the bytes are checked against it
+// while they are read; left empty, it is computed while they are read, so a
+// first push reads the file once.
 struct PushRequest {
   std::filesystem::path file;
   Manifest manifest;

@@ -290,7 +290,7 @@ void remove_stale_temp_files(const std::filesystem::path& directory) {
 }
 
 Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
-                                       const std::filesystem::path& file, const Manifest& manifest,
+                                       const std::filesystem::path& file, Manifest manifest,
                                        bool force, const ProgressFunction& progress) {
   auto directory = root / manifest.app / manifest.version;
   auto artifact = directory / manifest.file;
@@ -306,6 +306,12 @@ Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
   // written last). The same bytes: nothing to do. Other bytes: refuse.
   std::error_code error;
   if (std::filesystem::exists(manifest_file, error)) {
+    // Comparing needs the hash before the copy.
+    if (manifest.sha256.empty()) {
+      auto sha256 = sha256_file(file);
+      if (!sha256) return sha256.error();
+      manifest.sha256 = outcome.sha256 = *sha256;
+    }
     auto stored = read_manifest(manifest_file);
     bool same = false;
     if (stored && stored->sha256 == manifest.sha256 && std::filesystem::exists(artifact, error)) {
@@ -335,10 +341,12 @@ Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
   if (auto made = make_directories(directory); !made) return made.error();
   remove_stale_temp_files(directory);
 
-  // The artifact first, verified against the manifest while it is copied;
-  // then the manifest, whose appearance marks the push complete.
+  // The artifact first, verified against the manifest (or hashed for it)
+  // while it is copied; then the manifest, whose appearance marks the push
+  // complete.
   auto copied = copy_file_atomically(file, artifact, manifest.sha256, progress);
   if (!copied) return copied.error();
+  manifest.sha256 = outcome.sha256 = *copied;
   if (auto written = write_file_atomically(manifest_file, manifest_to_json(manifest)); !written) {
     return written.error();
   }

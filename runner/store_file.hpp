@@ -68,12 +68,13 @@ Result<std::string> copy_file_atomically(const std::filesystem::path& source,
 // Writes `text` to `destination` through a temp file, fsync and rename.
 Result<void> write_file_atomically(const std::filesystem::path& destination, std::string_view text);
 
-// Stores `file` (described by `manifest`: app, version, file, size and
-// sha256 are set) under `root`/<app>/<version>/. The same bytes again are a
+// Stores `file` (described by `manifest`: app, version, file and size are
+// set; sha256 too, or it is computed while copying) under
+// `root`/<app>/<version>/. The same bytes again are a
 // no-op (already_present); different bytes under an existing version are
 // refused (exit 2) unless `force`.
 Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
-                                       const std::filesystem::path& file, const Manifest& manifest,
+                                       const std::filesystem::path& file, Manifest manifest,
                                        bool force, const ProgressFunction& progress = {});
 
 // Removes temp files a killed push left in `directory` (".*.tmp-*").

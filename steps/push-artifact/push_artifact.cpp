@@ -204,9 +204,10 @@ Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions&
     request.presign = *lifetime;
   }
 
-  // Hash the file when no manifest gave its sha256, or in a dry run, which
-  // checks the file against its manifest and changes nothing.
-  if (manifest->sha256.empty() || context.options.dry_run) {
+  // A dry run hashes the file, checking it against its manifest. A push
+  // without a manifest leaves the hash to the store, which computes it while
+  // it reads the bytes, so the file is read once.
+  if (context.options.dry_run) {
     auto sha256 = sha256_file(options.file);
     if (!sha256) return sha256.error();
     if (!manifest->sha256.empty() && manifest->sha256 != *sha256) {
@@ -234,6 +235,7 @@ Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions&
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report_transfer(*pushed, seconds);
+  manifest->sha256 = pushed->sha256;
   fill_result(context, *pushed, *manifest, *store);
   return {};
 }

@@ -115,11 +115,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0") or "0")
         return self.rfile.read(length) if length else b""
 
-    def answer(self, status, body=b"", headers=None):
+    def answer(self, status, body=b"", headers=None, length=None):
         self.send_response(status)
         for name, value in (headers or []):
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        # A HEAD answer carries the length of the body a GET would get.
+        self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
         if body and self.command != "HEAD":
             self.wfile.write(body)
@@ -184,10 +185,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(204)
             return
 
-        status, headers, response_body = self.forward(body)
+        status, headers, response_body, length = self.forward(body)
         entry["status"] = status
         self.state.record(entry)
-        self.answer(status, response_body, headers)
+        self.answer(status, response_body, headers,
+                    length if self.command == "HEAD" else None)
 
     def forward(self, body):
         connection = http.client.HTTPConnection(self.state.upstream_host,
@@ -202,10 +204,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         connection.endheaders(body if body else None)
         response = connection.getresponse()
         response_body = response.read()
+        length = response.getheader("Content-Length")
         out_headers = [(name, value) for name, value in response.getheaders()
                        if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"]
         connection.close()
-        return response.status, out_headers, response_body
+        return response.status, out_headers, response_body, length
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
