@@ -209,7 +209,7 @@ grep -qxF "::add-mask::$token" "$work/stderr" || fail "the secret was not masked
 if grep -qF "$token" "$work/github_output"; then fail "the secret is in GITHUB_OUTPUT"; fi
 grep -qF "\"Authorization\": \"$token\"" "$work/requests.jsonl" || fail "the server never got the secret"
 token=
-echo "ok: env:NAME secret: ::add-mask:: first, sent to the server, absent from the outputs"
+echo "ok: env:NAME secret: in the log only on its ::add-mask:: line, sent to the server, absent from the outputs"
 
 # --- no binary anywhere: exit 3, saying what to do ----------------------------
 if [[ -x /usr/bin/switchyard || -x /bin/switchyard ]]; then
