@@ -288,6 +288,23 @@ tests['examples/Jenkinsfile compiles, and calls real steps with known parameters
     assert call.args == null || (call.args instanceof List && !call.args.contains(null)): call
   }
   assert environment.PUBLIC_HEALTH_URL == 'https://hello.example.org/actuator/health'
+  // Every flag the example passes is one the built step knows.
+  int checked = 0
+  for (Map call : calls.findAll { it.var == 'switchyard' }) {
+    File executable = new File(binDir, "switchyard-${call.step}")
+    if (!executable.canExecute()) {
+      println "  (switchyard-${call.step} is not built: its flags are not checked)"
+      continue
+    }
+    Process process = [executable.path, '--help'].execute()
+    String help = process.inputStream.text
+    process.waitFor()
+    for (Object flag : (call.args ?: []).findAll { it.toString().startsWith('--') }) {
+      assert help =~ /(^|\s)${flag}\b/: "switchyard ${call.step} has no flag ${flag}"
+      checked++
+    }
+  }
+  println "  (${checked} flags checked against the steps' --help)"
 }
 
 tests['every var has a help page'] = {
