@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -112,6 +113,11 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anyt
   app.footer(k_exit_codes_help);
 }
 
+// Prints the outcome (error line and annotation, CI outputs, the --json
+// result) and returns the exit code it maps to.
+static int report_outcome(const std::string& program, StepContext& context,
+                          const Result<void>& outcome);
+
 int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, char** argv,
              const StepBody& body) {
   std::string program = "switchyard-" + name;
@@ -124,8 +130,14 @@ int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, 
     std::cout << program << " " << SWITCHYARD_VERSION << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << program << ": " << e.what() << "; see " << program << " --help\n";
-    return static_cast<int>(ExitCode::Usage);
+    // A bad flag still gets a result object, so a CI wrapper that asked for
+    // --json can report the message instead of a bare exit code.
+    StepContext context;
+    context.name = name;
+    context.options.json = std::any_of(
+        argv + 1, argv + argc, [](const char* word) { return std::string_view(word) == "--json"; });
+    return report_outcome(program, context,
+                          usage_error(program + ": " + e.what() + "; see " + program + " --help"));
   }
 
   install_interrupt_handlers();
@@ -142,7 +154,11 @@ int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, 
   if (outcome.ok() && interrupted()) {
     outcome = Error{ExitCode::Interrupted, program + ": interrupted"};
   }
+  return report_outcome(program, context, outcome);
+}
 
+static int report_outcome(const std::string& program, StepContext& context,
+                          const Result<void>& outcome) {
   if (!outcome.ok()) {
     const Error& error = outcome.error();
     std::string message = mask_secrets(error.message);
@@ -154,7 +170,7 @@ int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, 
     context.result["ok"] = true;
   }
   publish_outputs(context.result);
-  if (options.json) {
+  if (context.options.json) {
     boost::json::value result = context.result;
     mask_json(result);
     std::cout << mask_secrets(boost::json::serialize(result)) << std::endl;

@@ -90,8 +90,19 @@ TEST(RunStep, ABadFlagExits2NamingTheFlag) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.out, "");
   EXPECT_NE(result.err.find("--no-such-flag"), std::string::npos) << result.err;
-  EXPECT_TRUE(result.err.starts_with("switchyard-test-step: ")) << result.err;
+  EXPECT_TRUE(result.err.starts_with("error: switchyard-test-step: ")) << result.err;
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+}
+
+// A CI wrapper that asked for --json gets the usage error as a result object,
+// not only an exit code.
+TEST(RunStep, ABadFlagWithJsonPrintsTheErrorAsAResult) {
+  auto result = run({"--json", "--no-such-flag"}, [](StepContext&) -> Result<void> { return {}; });
+  EXPECT_EQ(result.exit_code, 2);
+  auto parsed = boost::json::parse(result.out).as_object();
+  EXPECT_EQ(parsed.at("ok").as_bool(), false);
+  EXPECT_EQ(parsed.at("exit_code").as_int64(), 2);
+  EXPECT_NE(std::string(parsed.at("error").as_string()).find("--no-such-flag"), std::string::npos);
 }
 
 TEST(RunStep, AnErrorExitsWithItsCodeAndOneLine) {
