@@ -71,7 +71,9 @@ Result<Options> options_from_config(const Config& config, const Flags& flags) {
   auto version = config.string("build.version");
   if (!version) return version.error();
   if (!version->empty()) options.version_template = *version;
-  options.version_origin = flags.version.empty() ? config.origin("build.version") : "--version";
+  // Messages about the template name where it came from, as the config's own do.
+  options.version_origin =
+      (flags.version.empty() ? config.origin("build.version") : "--version") + ": build.version";
 
   auto app = config.string("app");
   if (!app) return app.error();

@@ -100,7 +100,7 @@ status=$?
 set -e
 [[ $status -eq 2 ]] || fail "two candidates exited $status, not 2"
 expected="build-jar: 2 runnable jars in build/libs (app-1.2.0-all.jar, app-1.2.0.jar); pick one with --jar GLOB"
-[[ "$(tail -1 "$work/err.txt")" == "$expected" ]] || fail "two candidates said: $(tail -1 "$work/err.txt")"
+[[ "$(tail -1 "$work/err.txt")" == "error: $expected" ]] || fail "two candidates said: $(tail -1 "$work/err.txt")"
 
 run_build_jar env GRADLEW_FIXTURE_EXTRA_JAR=app-1.2.0-all.jar "$build_jar" --project "$project" \
   --jar '*-all.jar' --json >"$work/out.json" 2>"$work/err.txt" ||
@@ -114,7 +114,7 @@ run_build_jar env GRADLEW_FIXTURE_FAIL=1 "$build_jar" --project "$project" >/dev
 status=$?
 set -e
 [[ $status -eq 1 ]] || fail "a failed build exited $status, not 1"
-headline="build-jar: $project/gradlew --no-daemon --console=plain bootJar exited with status 1 in $project; fix the build (its last lines follow)"
+headline="error: build-jar: $project/gradlew --no-daemon --console=plain bootJar exited with status 1 in $project; fix the build (its last lines follow)"
 grep -qxF "$headline" "$work/err.txt" || fail "no error headline; stderr was: $(cat "$work/err.txt")"
 # The build's last lines are repeated under the error line.
 after=$(sed -n "\\|^$(printf '%s' "$headline" | sed 's/[][\.*^$|]/\\&/g')\$|,\$p" "$work/err.txt")

@@ -135,7 +135,7 @@ run_build_jar --json >"$work/out4.json" 2>"$work/err.txt"
 status=$?
 set -e
 [[ $status -eq 1 ]] || fail "a compile error exited $status, not 1"
-headline="build-jar: mvn -B -ntp package -DskipTests -o -Dmaven.repo.local=$maven_repo exited with status 1 in $project; fix the build (its last lines follow)"
+headline="error: build-jar: mvn -B -ntp package -DskipTests -o -Dmaven.repo.local=$maven_repo exited with status 1 in $project; fix the build (its last lines follow)"
 grep -qxF "$headline" "$work/err.txt" || fail "no error headline; stderr ends: $(tail -5 "$work/err.txt")"
 line=$(grep -n -xF "$headline" "$work/err.txt" | tail -1 | cut -d: -f1)
 tail -n +"$line" "$work/err.txt" | grep -qE '^  \| \[ERROR\] .*/Broken\.java:\[1,[0-9]+\] illegal start of expression$' ||

@@ -35,6 +35,9 @@ expect_failure() {
   status=$?
   set -e
   last=$(tail -1 "$work/err.txt")
+  # The error line is the last one, after the log's "error: " prefix.
+  [[ "$last" == "error: "* ]] || fail "the last line of stderr is not an error: $last"
+  last=${last#error: }
 }
 
 # --- --version alone is the program's version ------------------------------
@@ -102,7 +105,7 @@ expect_failure "$empty" --project "$work/missing"
 rm -rf "$project/target"
 expect_failure "$project" --version '{project_version}-{branch}'
 [[ $status -eq 2 ]] || fail "a template without a sha exited $status, not 2"
-[[ "$last" == '--version: version template "{project_version}-{branch}" has no {sha}, {short_sha} or {time}, so two builds could share a version; add one of them' ]] ||
+[[ "$last" == '--version: build.version: version template "{project_version}-{branch}" has no {sha}, {short_sha} or {time}, so two builds could share a version; add one of them' ]] ||
   fail "a template without a sha said: $last"
 [[ ! -e "$project/target" ]] || fail "the build ran although the template was refused"
 

@@ -7,7 +7,7 @@ set -euo pipefail
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 source_dir=${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}
 
-for tool in cpack dpkg-deb dpkg-query dpkg-shlibdeps; do
+for tool in cpack dpkg-deb dpkg-query dpkg-shlibdeps readelf; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "deb_package: skipped: $tool is not installed (scripts/setup installs it)"
     exit 125
@@ -66,12 +66,17 @@ for clause in "${clauses[@]}"; do
   done
 done
 
-# Every shared library the packaged programs load belongs to a declared package.
+# Every shared library the packaged programs link directly (ELF NEEDED; the
+# libraries' own dependencies are their packages' business) belongs to a
+# declared package.
 root="$out/root"
 dpkg-deb -x "$deb" "$root"
 for program in "$root"/usr/bin/*; do
-  while read -r library; do
-    [[ -n "$library" ]] || continue
+  ldd_output=$(ldd "$program")
+  while read -r needed; do
+    [[ -n "$needed" ]] || continue
+    library=$(awk -v name="$needed" '$1 == name && $2 == "=>" {print $3}' <<<"$ldd_output")
+    [[ "$library" == /* ]] || fail "$(basename "$program") needs $needed, which is not found here"
     owner=$(dpkg-query -S "$(readlink -f "$library")" 2>/dev/null | head -1 | cut -d: -f1) ||
       owner=""
     if [[ -z "$owner" ]]; then
@@ -80,7 +85,7 @@ for program in "$root"/usr/bin/*; do
     [[ -n "$owner" ]] || fail "$(basename "$program") loads $library, which no Debian package owns"
     [[ " ${declared[*]} " == *" $owner "* ]] ||
       fail "$(basename "$program") loads $library from $owner, but Depends does not name $owner"
-  done < <(ldd "$program" | awk '$2 == "=>" && $3 ~ /^\// {print $3}')
+  done < <(readelf -d "$program" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
 done
 
-echo "deb_package: $(basename "$deb") holds usr/bin/switchyard and declares every library it loads"
+echo "deb_package: $(basename "$deb") holds usr/bin/switchyard and declares the package of every library it links"

@@ -1,4 +1,5 @@
 #include "steps/build-jar/build_jar.hpp"
+#include "steps/build-jar/options.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -574,6 +575,75 @@ TEST(BuildJarVersion, SanitizedLabelsCannotClimbDirectories) {
   EXPECT_EQ(bj::sanitize_label("release/1.0 rc"), "release-1.0-rc");
   EXPECT_EQ(bj::sanitize_label("ümlaut$x"), "mlautx");
   EXPECT_EQ(bj::sanitize_label("..."), "");
+}
+
+}  // namespace
+
+namespace {
+
+// --- flags and switchyard.yml ------------------------------------------------
+
+switchyard::Result<switchyard::Config> load_config(const fs::path& file, const bj::Flags& flags) {
+  switchyard::ConfigLoadOptions load;
+  load.path = file;
+  load.flags = bj::flag_values(flags);
+  return switchyard::Config::load(load);
+}
+
+TEST_F(BuildJarFiles, OptionsComeFromTheFileAndFlagsWin) {
+  write("switchyard.yml",
+        "app: orders\n"
+        "build:\n"
+        "  tool: maven\n"
+        "  command: [make, dist]\n"
+        "  args: [-o, -Dmaven.repo.local=/usr/share/maven-repo]\n"
+        "  jar: '*-boot.jar'\n"
+        "  version: '{short_sha}-{build}'\n"
+        "  project_dir: service\n");
+  bj::Flags none;
+  auto config = load_config(m_dir / "switchyard.yml", none);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto options = bj::options_from_config(*config, none);
+  ASSERT_TRUE(options.ok()) << options.error().message;
+  EXPECT_EQ(options->app, "orders");
+  EXPECT_EQ(options->tool, bj::Tool::Maven);
+  EXPECT_EQ(options->command, (std::vector<std::string>{"make", "dist"}));
+  EXPECT_EQ(options->extra_args,
+            (std::vector<std::string>{"-o", "-Dmaven.repo.local=/usr/share/maven-repo"}));
+  EXPECT_EQ(options->jar_glob, "*-boot.jar");
+  EXPECT_EQ(options->version_template, "{short_sha}-{build}");
+  EXPECT_EQ(options->version_origin, (m_dir / "switchyard.yml").string() + ":7: build.version");
+  EXPECT_EQ(options->project_dir, fs::path("service"));
+
+  bj::Flags flags;
+  flags.tool = "gradle";
+  flags.version = "{time}";
+  flags.jar = "app.jar";
+  flags.project = "other";
+  config = load_config(m_dir / "switchyard.yml", flags);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  options = bj::options_from_config(*config, flags);
+  ASSERT_TRUE(options.ok()) << options.error().message;
+  EXPECT_EQ(options->tool, bj::Tool::Gradle);
+  EXPECT_EQ(options->version_template, "{time}");
+  EXPECT_EQ(options->version_origin, "--version: build.version");
+  EXPECT_EQ(options->jar_glob, "app.jar");
+  EXPECT_EQ(options->project_dir, fs::path("other"));
+}
+
+TEST_F(BuildJarFiles, DefaultsWithoutAFile) {
+  bj::Flags none;
+  // No file given and none in the working directory (the test's build
+  // directory): the schema's defaults apply.
+  switchyard::ConfigLoadOptions load;
+  auto defaults = switchyard::Config::load(load);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  auto options = bj::options_from_config(*defaults, none);
+  ASSERT_TRUE(options.ok()) << options.error().message;
+  EXPECT_EQ(options->tool, bj::Tool::Auto);
+  EXPECT_EQ(options->version_template, bj::k_default_version_template);
+  EXPECT_TRUE(options->command.empty());
+  EXPECT_EQ(options->project_dir, fs::path("."));
 }
 
 }  // namespace
