@@ -346,7 +346,7 @@ struct NginxOptions {
   int worker_processes = 1;
   std::chrono::milliseconds drain_timeout = 5000ms;
   std::chrono::milliseconds reload_timeout = 5000ms;
-  std::chrono::milliseconds upstream_keepalive_timeout = 500ms;
+  std::chrono::milliseconds upstream_keepalive_timeout = 250ms;
 };
 
 // nginx started from a temp prefix: conf from minimal_nginx_conf, the include
