@@ -47,7 +47,9 @@ struct NginxSettings {
   int upstream_keepalive = 32;              // idle connections kept per worker and slot
   // How long nginx keeps an idle connection to a slot open. Seamless mode
   // waits for these to close before the old slot counts as drained, so this
-  // bounds the drain of an idle old slot (see wait_drained in nginx.cpp).
+  // bounds the drain of an idle old slot (see wait_drained in nginx.cpp);
+  // nginx re-arms such timers lazily (up to 300 ms late), so 250ms drains in
+  // about 250-550 ms.
   Duration upstream_keepalive_timeout{std::chrono::milliseconds(250)};
   // The njs router (empty: share/switchyard/nginx/router.js beside the
   // installed binaries) and the module that runs it.
