@@ -24,8 +24,8 @@ done
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 router=$root/runner/nginx/router.js
 module=${SWITCHYARD_NJS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}
-for tool in wrk nginx /usr/bin/python3; do
-  command -v "$tool" >/dev/null || { echo "$tool: not found; apt-get install -y wrk nginx python3" >&2; exit 3; }
+for tool in wrk nginx curl /usr/bin/python3; do
+  command -v "$tool" >/dev/null || { echo "$tool: not found; apt-get install -y wrk nginx curl python3" >&2; exit 3; }
 done
 [[ -f $module ]] || { echo "$module: not found; apt-get install -y libnginx-mod-http-js" >&2; exit 3; }
 
