@@ -41,14 +41,16 @@ struct NginxSettings {
   Duration reload_timeout{std::chrono::seconds(10)};
   // Names the upstream blocks of the snippet: `<upstream_name>` (reload mode,
   // `server` include) and `<upstream_name>_<port>` per slot (seamless mode).
-  // Letters, digits and `_` only; one per app sharing an nginx.
+  // Letters, digits, `_`, `-` and `.`; one per app sharing an nginx.
   std::string upstream_name = "switchyard";
   std::vector<int> slot_ports{8081, 8082};  // seamless mode: one upstream each
   int upstream_keepalive = 32;              // idle connections kept per worker and slot
   // How long nginx keeps an idle connection to a slot open. Seamless mode
   // waits for these to close before the old slot counts as drained, so this
-  // bounds the drain of an idle old slot (see wait_drained in nginx.cpp).
-  Duration upstream_keepalive_timeout{std::chrono::milliseconds(500)};
+  // bounds the drain of an idle old slot (see wait_drained in nginx.cpp);
+  // nginx re-arms such timers lazily (up to 300 ms late), so 250ms drains in
+  // about 250-550 ms.
+  Duration upstream_keepalive_timeout{std::chrono::milliseconds(250)};
   // The njs router (empty: share/switchyard/nginx/router.js beside the
   // installed binaries) and the module that runs it.
   std::filesystem::path router_script;

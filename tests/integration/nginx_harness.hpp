@@ -225,6 +225,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 drops connections under load, and a dropped
+    # SYN waits a second for its retransmission.
+    request_queue_size = 128
 Server(('127.0.0.1', port), Handler).serve_forever()
 )PY";
     m_pid = spawn({k_python.string(), "-c", k_script, std::to_string(port)});
@@ -346,7 +349,7 @@ struct NginxOptions {
   int worker_processes = 1;
   std::chrono::milliseconds drain_timeout = 5000ms;
   std::chrono::milliseconds reload_timeout = 5000ms;
-  std::chrono::milliseconds upstream_keepalive_timeout = 500ms;
+  std::chrono::milliseconds upstream_keepalive_timeout = 250ms;
 };
 
 // nginx started from a temp prefix: conf from minimal_nginx_conf, the include

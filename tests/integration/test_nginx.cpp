@@ -221,7 +221,7 @@ TEST_F(NginxSwitchTest, SeamlessSwitchKeepsTheClientConnectionAndNeverReloads) {
   EXPECT_EQ(m_nginx->worker_pids(), workers);
 
   // Idle pooled connections to the old slot close after the upstream
-  // keep-alive timeout (500ms here), so the old slot drains.
+  // keep-alive timeout (250ms here), so the old slot drains.
   auto drain_start = std::chrono::steady_clock::now();
   EXPECT_TRUE(nginx.wait_drained(m_old->port(), {}));
   EXPECT_LT(std::chrono::steady_clock::now() - drain_start, 2s);
