@@ -87,6 +87,7 @@ struct HostOptions {
   std::string health_timeout = "20s";
   std::string keep_warm = "0s";
   int keep_releases = 5;
+  std::string nginx_url;  // empty: GET /version through the private nginx
 };
 
 class TestHost {
@@ -151,9 +152,19 @@ class TestHost {
         << "\n"
         << "    live_port_file: " << settings.live_port_file.string() << "\n"
         << "    router_script: " << settings.router_script.string() << "\n"
-        << "    url: http://127.0.0.1:" << m_nginx->port() << "/version\n"
+        << "    url: "
+        << (m_options.nginx_url.empty()
+                ? "http://127.0.0.1:" + std::to_string(m_nginx->port()) + "/version"
+                : m_options.nginx_url)
+        << "\n"
         << "    confirm_timeout: 3s\n"
         << extra_target;
+  }
+
+  // Points target.nginx.url elsewhere (a confirmation that must fail).
+  void set_nginx_url(const std::string& url) {
+    m_options.nginx_url = url;
+    write_config();
   }
 
   // Runs `switchyard-<step> args...` (or `switchyard args...` for step ""),
