@@ -19,11 +19,14 @@ const std::vector<ConfigKey>& config_schema() {
 
       // build: build-jar, the Maven or Gradle build that makes the jar.
       {"build.tool", String, "auto",
-       "which build to run: auto detects ./gradlew, ./mvnw, gradle or mvn; command runs "
-       "build.command",
+       "which build to run: auto runs build.command when set, else detects ./gradlew, ./mvnw, "
+       "gradle or mvn; command runs build.command",
        "auto|maven|gradle|command"},
       {"build.command", StringList, "",
-       "the build as an argument vector, for build.tool: command (never a shell string)"},
+       "the build as an argument vector (never a shell string); used by build.tool auto or "
+       "command"},
+      {"build.args", StringList, "",
+       "arguments added to the detected Maven or Gradle build ([-o] builds offline)"},
       {"build.jar", String, "", "a glob that picks the runnable jar when the build makes several"},
       {"build.version", String, "{project_version}-{short_sha}",
        "the release label template: {project_version} {sha} {short_sha} {branch} {build} {time}"},
@@ -49,6 +52,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"health.successes", Integer, "1", "consecutive successful probes required"},
       {"health.cacert", String, "", "a CA bundle (PEM) to verify TLS with"},
       {"health.insecure", Boolean, "false", "skip TLS verification (tests only)"},
+      {"health.headers", StringMap, "",
+       "headers sent with every probe; a value may be env:NAME to read variable NAME (masked)"},
 
       // verify: the check after a deploy, through the public URL.
       {"verify.url", String, "", "the public URL verify-health checks after the deploy"},
