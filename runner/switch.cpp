@@ -148,14 +148,34 @@ std::optional<std::string> version_through_nginx(const std::string& url, std::st
   return std::string();
 }
 
-// Confirms through nginx that `release` answers; retried until the confirm
-// timeout, since a reload takes effect as the new workers start.
-Result<void> confirm_through_nginx(Host& host, const ReleaseInfo& release) {
+// The same path as `url` (nginx's), asked of the slot on `port` directly.
+std::string slot_url_like(const std::string& url, int port) {
+  static const std::regex k_path(R"(^https?://[^/]+(/.*)?$)");
+  std::smatch match;
+  std::string path = std::regex_match(url, match, k_path) ? match[1].str() : "/";
+  if (path.empty()) path = "/";
+  return "http://127.0.0.1:" + std::to_string(port) + path;
+}
+
+// Confirms through nginx that the new slot on `port` answers: nginx must
+// report the version the slot itself reports when asked directly (so a
+// release label never has to match what the service says), else the
+// release's app_version or label. Retried until the confirm timeout, since a
+// reload takes effect as the new workers start.
+Result<void> confirm_through_nginx(Host& host, const ReleaseInfo& release, int port) {
   const auto& url = host.settings().nginx_url;
+  std::string why;
+  auto direct = version_through_nginx(slot_url_like(url, port), why);
+  std::string expected = direct && !direct->empty()    ? *direct
+                         : release.app_version.empty() ? release.version
+                                                       : release.app_version;
+  auto matches = [&](const std::string& reported) {
+    if (direct && !direct->empty()) return reported == *direct;
+    return reported_version_matches(reported, release);
+  };
   auto deadline = Clock::now() + host.settings().confirm_timeout;
   std::string last = "no answer";
   while (true) {
-    std::string why;
     auto reported = version_through_nginx(url, why);
     if (reported && reported->empty()) {
       // The service says no version at all: an answer through nginx is all
@@ -163,13 +183,13 @@ Result<void> confirm_through_nginx(Host& host, const ReleaseInfo& release) {
       log::warn("{}: {}; cannot tell which version answered", url, why);
       return {};
     }
-    if (reported && reported_version_matches(*reported, release)) return {};
+    if (reported && matches(*reported)) return {};
     last = reported ? "answered version " + *reported : why;
     if (Clock::now() >= deadline || interrupted()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::string expected = release.app_version.empty() ? release.version : release.app_version;
-  return failure(url + ": " + last + ", not " + expected + ", after the switch");
+  return failure(url + ": " + last + ", not " + expected + " (port " + std::to_string(port) +
+                 "), after the switch");
 }
 
 // Stops `slot` and records it as stopped.
@@ -247,7 +267,11 @@ Result<ReleaseInfo> fetch_release(Host& host, const SwitchRequest& request) {
   ReleaseInfo release;
   release.version = request.version;
   if (release.version.empty() && fetched->manifest) release.version = fetched->manifest->version;
-  if (release.version.empty()) release.version = fetched->path.stem().string();
+  if (release.version.empty()) {
+    // Only the file name is left, and builds often share it (app.jar): the
+    // first 12 hex digits of the sha256 keep each build's release apart.
+    release.version = fetched->path.stem().string() + "-" + fetched->sha256.substr(0, 12);
+  }
   if (sanitize_check(release.version).empty()) {
     cleanup();
     return usage_error("version \"" + release.version +
@@ -617,7 +641,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   test_pause("switched");
 
   // Confirm through nginx that the new version answers; else switch back.
-  auto confirmed = confirm_through_nginx(host, release);
+  auto confirmed = confirm_through_nginx(host, release, port);
   if (confirmed && interrupted()) {
     confirmed = Error{ExitCode::Interrupted, subject + ": interrupted after the switch"};
   }
@@ -754,7 +778,7 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     host.state().put(*old_slot);
   }
   (void)host.save();
-  if (auto confirmed = confirm_through_nginx(host, release); !confirmed) {
+  if (auto confirmed = confirm_through_nginx(host, release, port); !confirmed) {
     if (old_port > 0) (void)host.nginx().switch_to(old_port);
     if (old_slot) {
       old_slot->status = SlotStatus::Live;

@@ -37,13 +37,19 @@ using namespace std::chrono_literals;
 
 inline const fs::path k_bin_dir = SWITCHYARD_BIN_DIR;
 
-// The sample service as version `version`, with its manifest, built once
-// per test binary run into a shared directory.
+// The sample service as version `version`, with its manifest. ctest runs
+// each test in its own process, so the jars are kept in the build tree,
+// under a directory named after the sample jar's size and time: a rebuilt
+// sample service gets fresh copies.
 inline std::optional<fs::path> version_jar(const std::string& version) {
-  static nginx_harness::TempDir jars("switchyard-host-jars");
-  fs::path jar = jars.path() / ("hello-service-" + version + ".jar");
-  if (fs::exists(jar)) return jar;
-  if (!fs::exists(SWITCHYARD_SAMPLE_JAR)) return std::nullopt;
+  std::error_code error;
+  auto size = fs::file_size(SWITCHYARD_SAMPLE_JAR, error);
+  if (error) return std::nullopt;
+  auto time = fs::last_write_time(SWITCHYARD_SAMPLE_JAR, error).time_since_epoch().count();
+  fs::path jars =
+      k_bin_dir / "host-test-jars" / (std::to_string(size) + "-" + std::to_string(time));
+  fs::path jar = jars / ("hello-service-" + version + ".jar");
+  if (fs::exists(switchyard::manifest_path_for(jar))) return jar;
   switchyard::ProcessSpec spec;
   spec.argv = {"bash", SWITCHYARD_MAKE_VERSION_JAR, SWITCHYARD_SAMPLE_JAR, version, jar.string()};
   spec.timeout = 60s;
@@ -87,6 +93,7 @@ struct HostOptions {
   std::string health_timeout = "20s";
   std::string keep_warm = "0s";
   int keep_releases = 5;
+  std::string nginx_url;  // empty: GET /version through the private nginx
 };
 
 class TestHost {
@@ -151,9 +158,19 @@ class TestHost {
         << "\n"
         << "    live_port_file: " << settings.live_port_file.string() << "\n"
         << "    router_script: " << settings.router_script.string() << "\n"
-        << "    url: http://127.0.0.1:" << m_nginx->port() << "/version\n"
+        << "    url: "
+        << (m_options.nginx_url.empty()
+                ? "http://127.0.0.1:" + std::to_string(m_nginx->port()) + "/version"
+                : m_options.nginx_url)
+        << "\n"
         << "    confirm_timeout: 3s\n"
         << extra_target;
+  }
+
+  // Points target.nginx.url elsewhere (a confirmation that must fail).
+  void set_nginx_url(const std::string& url) {
+    m_options.nginx_url = url;
+    write_config();
   }
 
   // Runs `switchyard-<step> args...` (or `switchyard args...` for step ""),

@@ -208,6 +208,30 @@ TEST_F(SwitchTrafficTest, BrokenNginxConfigIsRestoredAndTheOldVersionServes) {
   EXPECT_EQ(m_host->history().back().outcome, "failed");
 }
 
+// nginx does not confirm the new version (here target.nginx.url reaches the
+// old slot, as a misrouted nginx would): switched back, new slot stopped.
+TEST_F(SwitchTrafficTest, UnconfirmedSwitchIsUndone) {
+  start();
+  if (IsSkipped()) return;
+  deploy_ok("1.0.0");
+  std::string old_url = "http://127.0.0.1:" + std::to_string(m_host->port(1)) + "/version";
+  m_host->set_nginx_url(old_url);
+
+  auto run = m_host->deploy("2.0.0");
+  EXPECT_EQ(run.exit_code, 1) << context_of(run);
+  EXPECT_EQ(run.json()["error"].as_string(),
+            old_url + ": answered version 1.0.0, not 2.0.0 (port " +
+                std::to_string(m_host->port(0)) + "), after the switch; switched back to port " +
+                std::to_string(m_host->port(1)) + "; the old version 1.0.0 keeps serving");
+  EXPECT_EQ(m_host->version_through_nginx(), "1.0.0");
+  EXPECT_EQ(*m_host->nginx().nginx().live_port(), m_host->port(1));
+  EXPECT_FALSE(nginx_harness::wait_listening(m_host->port(0), 200ms));
+  auto state = m_host->state();
+  ASSERT_NE(state.live(), nullptr);
+  EXPECT_EQ(state.live()->version, "1.0.0");
+  EXPECT_EQ(m_host->history().back().outcome, "failed");
+}
+
 // Two deploys at once: the second waits, names the holder, exits 4; the
 // lock is free again once the first is killed.
 TEST_F(SwitchTrafficTest, SecondDeployWaitsThenExits4NamingTheHolder) {
