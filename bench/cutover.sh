@@ -144,33 +144,63 @@ baseline_deploy() { # JAR
 
 # --- reload and seamless: switchyard-switch-traffic ---------------------------
 # switch-traffic reads its settings from a switchyard.yml; the harness writes
-# one per mode aimed at the private nginx and this run's ports.
+# one per mode aimed at the private nginx and this run's ports, and builds
+# nginx's configuration from the snippet switch-traffic prints for that mode.
 switchyard_setup() { # MODE
   local mode=$1
   mode_dir=$work/$mode
-  mkdir -p "$mode_dir/state"
   if [[ ! -x $switch_traffic ]]; then
     echo "$switch_traffic: not built yet; skipping $mode mode" >&2
     return 3
   fi
-  if [[ $mode == seamless ]]; then
-    write_switchyard_config "$mode" || return 1
-    "$switch_traffic" --config "$mode_dir/switchyard.yml" --print-nginx-config >"$mode_dir/router.conf" || return 1
-    nginx_write_conf "$mode_dir/nginx" "$nginx_port" seamless "$mode_dir/router.conf"
-  else
-    nginx_write_conf "$mode_dir/nginx" "$nginx_port" include
-    echo "set \$service_port $port_green;" >"$mode_dir/nginx/conf/service_port.inc"
-    write_switchyard_config "$mode" || return 1
-  fi
+  mkdir -p "$mode_dir/state" "$mode_dir/nginx/conf"
+  write_switchyard_config "$mode" "$mode_dir/switchyard.yml"
+  # Reload mode's include must exist for nginx to start; nothing listens on
+  # green yet, so the first deploy goes to blue.
+  echo "set \$service_port $port_green;" >"$mode_dir/nginx/conf/service_port.inc"
+  "$switch_traffic" --config "$mode_dir/switchyard.yml" --print-nginx-config >"$mode_dir/snippet.conf" || return 1
+  nginx_write_conf "$mode_dir/nginx" "$nginx_port" snippet "$mode_dir/snippet.conf"
   nginx_start "$mode_dir/nginx" || return 1
 }
-write_switchyard_config() { # MODE
-  # Filled in once switch-traffic's configuration keys are documented (docs/CONFIG.md).
-  echo "switch-traffic: the harness does not know its configuration keys yet; skipping $1 mode" >&2
-  return 3
+
+# write_switchyard_config MODE FILE: the target section for this run
+# (docs/CONFIG.md), with the same JVM flags the baseline uses.
+write_switchyard_config() {
+  local mode=$1 file=$2 java_args
+  java_args=$(printf '"%s", ' "${harness_java_opts[@]}")
+  cat >"$file" <<YAML
+app: hello
+target:
+  state_dir: "$mode_dir/state"
+  ports: [$port_blue, $port_green]
+  start_command: [java, ${java_args} -jar, "{artifact}", "--server.port={port}"]
+  drain_timeout: 30s
+  nginx:
+    mode: $mode
+    prefix: "$mode_dir/nginx"
+    conf: "$mode_dir/nginx/conf/nginx.conf"
+    include: "$mode_dir/nginx/conf/service_port.inc"
+    live_port_file: "$mode_dir/state/live-port"
+    router_script: "$source_dir/runner/nginx/router.js"
+    url: "http://127.0.0.1:$nginx_port/"
+YAML
 }
+
 switchyard_deploy() { # JAR
   timeout "$deploy_timeout" "$switch_traffic" --config "$mode_dir/switchyard.yml" --artifact "$1" --no-verify
+}
+
+# wait_one_slot SECONDS: waits until at most one of the two slot ports is
+# listening, i.e. the previous version has stopped.
+wait_one_slot() {
+  local deadline=$(($(now_ms) + $1 * 1000))
+  while port_in_use "$port_blue" && port_in_use "$port_green"; do
+    if (($(now_ms) > deadline)); then
+      echo "both slots ($port_blue, $port_green) still listening after $1 s" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
 }
 
 # boot_time_ms: one standalone boot of the sample service on a spare port,
@@ -255,11 +285,9 @@ run_mode() { # MODE
       tail -5 "$mode_dir/deploy-$((k + 1)).log" >&2
     fi
     sleep "$pause"
-    # The next deploy reuses the slot this one left (v1 went to blue, so an
-    # odd cutover left blue); wait until it is free.
-    local idle
-    if ((k % 2 == 1)); then idle=$port_blue; else idle=$port_green; fi
-    wait_port_free "$idle" 30 || true
+    # The next deploy reuses the slot this one left; wait until the old
+    # version has let go of its port.
+    wait_one_slot 30 || true
   done
 
   kill -INT "$wrk_pid"

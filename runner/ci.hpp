@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "runner/log.hpp"
+
 namespace switchyard {
 
 enum class CiKind { Terminal, Plain, GitHubActions, Jenkins };
@@ -38,7 +40,32 @@ class CiAdapter {
   // Progress of a long transfer: a bar on a terminal, percentage lines in CI
   // (at most one line per 10%).
   virtual void progress(std::string_view label, std::uint64_t done, std::uint64_t total) = 0;
+
+  // One log line at `level`, already masked (log::write calls this): red
+  // errors and yellow warnings on a terminal, plain lines elsewhere. The
+  // default writes "warning: ...", "error: ..." lines to stderr.
+  virtual void write_line(log::Level level, std::string_view text);
 };
+
+// The adapter of `kind`, reading its files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+// SWITCHYARD_OUTPUT_FILE) from `environment`; tests use it to pick one.
+std::unique_ptr<CiAdapter> make_ci(CiKind kind,
+                                   const std::map<std::string, std::string>& environment);
+
+// A phase of the step for the scope of this object: begin_group() now,
+// end_group() when it goes (also on early returns).
+class CiGroup {
+ public:
+  explicit CiGroup(std::string_view name);
+  ~CiGroup();
+  CiGroup(const CiGroup&) = delete;
+  CiGroup& operator=(const CiGroup&) = delete;
+};
+
+// GitHub's escaping of workflow command data (% \r \n) and, for properties
+// such as `title=`, also `:` and `,`.
+std::string github_escape_data(std::string_view text);
+std::string github_escape_property(std::string_view text);
 
 // Picks the adapter from the environment: GITHUB_ACTIONS=true, JENKINS_URL,
 // a terminal on stderr, or plain lines when piped.

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <vector>
 
+#include "runner/host_commands.hpp"
 #include "runner/process.hpp"
 #include "runner/result.hpp"
 
@@ -23,6 +24,10 @@ constexpr const char* k_usage =
     "  verify-health    wait until URLs answer healthy\n"
     "  switch-traffic   on a host: start the idle slot, gate on health, switch nginx\n"
     "  rollback         on a host: go back to a kept release\n"
+    "\n"
+    "Host commands:\n"
+    "  status           on a host: the live version, port, pid, uptime and health\n"
+    "  restore          on a host: start the live release again after a reboot\n"
     "\n"
     "Run 'switchyard <command> --help' for a command's options.\n";
 
@@ -58,6 +63,11 @@ int switchyard_main(int argc, char** argv) {
     std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
     return 0;
   }
+  // The runner's own host subcommands, before any step executable.
+  if (command == "status") return status_main(argc - 1, argv + 1);
+  if (command == "restore") return restore_main(argc - 1, argv + 1);
+  // Not listed in the usage: switch-traffic runs it detached (target.keep_warm).
+  if (command == "expire-warm") return expire_warm_main(argc - 1, argv + 1);
   auto executable = step_executable(command, self_directory());
   if (executable.empty() || command.find('/') != std::string_view::npos) {
     std::cerr << "switchyard: '" << command

@@ -283,7 +283,10 @@ void watch_url(const HealthCheck& check, Clock::time_point start, Clock::time_po
     sleep_until(stop, std::min(probe_start + std::max(check.interval, Duration(1)), deadline));
     if (stop.stop_requested()) break;
   }
-  report.waited = since(start, std::min(Clock::now(), deadline));
+  // Unless stopped early, the loop ends only at the deadline (a probe cut
+  // short by it may return a moment before).
+  report.waited =
+      stop.stop_requested() ? since(start, std::min(Clock::now(), deadline)) : check.timeout;
 }
 
 }  // namespace
@@ -324,13 +327,10 @@ std::string HealthReport::summary() const {
   for (const auto& report : urls) {
     if (report.healthy) continue;
     if (!out.empty()) out += "\n";
-    std::string reason = report.last_reason.empty() ? "not healthy" : report.last_reason;
-    out += report.url + ": " + reason + " after " + format_duration(report.waited);
-    if (gave_up) {
-      out += " (stopped early)";
-    } else if (!report.hint.empty()) {
-      out += "; " + report.hint;
-    }
+    out += report.url + ": not healthy after " + format_duration(report.waited);
+    if (gave_up) out += " (stopped early)";
+    if (!report.last_reason.empty()) out += ": " + report.last_reason;
+    if (!gave_up && !report.hint.empty()) out += "; " + report.hint;
   }
   return out;
 }

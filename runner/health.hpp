@@ -58,7 +58,9 @@ struct HealthReport {
   bool healthy = false;
   bool gave_up = false;  // stopped early: give_up said so, or SIGINT/SIGTERM
   std::vector<UrlReport> urls;
-  // One line per unhealthy URL, starting with the URL: what a person needs to fix it.
+  // One line per unhealthy URL, starting with the URL: what a person needs to
+  // fix it. "http://127.0.0.1:8082/actuator/health: not healthy after 30s:
+  // status DOWN (down: db); check the service's log".
   std::string summary() const;
 };
 

@@ -395,6 +395,32 @@ HttpOutcome http_send_with_retries(const HttpRequest& request, const RetryPolicy
   return outcome;
 }
 
+std::string http_url_problem(std::string_view url) {
+  init_curl_once();
+  std::string_view scheme_end = "://";
+  auto colon = url.find(scheme_end);
+  std::string scheme(colon == std::string_view::npos ? "" : url.substr(0, colon));
+  for (char& c : scheme)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "http" && scheme != "https") return "not an http:// or https:// URL";
+  CURLU* parsed = curl_url();
+  std::string text(url);
+  CURLUcode code = curl_url_set(parsed, CURLUPART_URL, text.c_str(), 0);
+  std::string problem;
+  if (code != CURLUE_OK) {
+    problem = std::string("not a valid URL (") + curl_url_strerror(code) + ")";
+  } else {
+    char* host = nullptr;
+    if (curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == nullptr ||
+        *host == '\0') {
+      problem = "no host name";
+    }
+    curl_free(host);
+  }
+  curl_url_cleanup(parsed);
+  return problem;
+}
+
 std::string url_encode(std::string_view text, bool keep_slash) {
   static constexpr char k_hex[] = "0123456789ABCDEF";
   std::string out;

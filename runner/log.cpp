@@ -1,9 +1,7 @@
 #include "runner/log.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -13,7 +11,10 @@
 namespace switchyard {
 namespace {
 
-std::mutex g_mutex;
+// Guards the secret list; output has its own lock in the CI adapter, so a
+// thread masking a line never waits for another thread's write.
+std::mutex g_secrets_mutex;
+
 std::vector<std::string>& secrets() {
   static std::vector<std::string> values;
   return values;
@@ -25,27 +26,42 @@ log::Level initial_level() {
   return log::Level::Info;
 }
 
-log::Level g_level = initial_level();
+std::atomic<log::Level> g_level{initial_level()};
+
+// Adds `value` to the list; false if it was there already or is too short.
+bool register_secret(std::string_view value) {
+  if (value.size() < 4) return false;
+  std::lock_guard lock(g_secrets_mutex);
+  auto& values = secrets();
+  if (std::find(values.begin(), values.end(), value) != values.end()) return false;
+  values.emplace_back(value);
+  // Longest first, so a secret that contains another is masked whole.
+  std::sort(values.begin(), values.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return true;
+}
 
 }  // namespace
 
 void add_secret(std::string_view secret) {
-  if (secret.size() < 4) return;
-  {
-    std::lock_guard lock(g_mutex);
-    auto& values = secrets();
-    if (std::find(values.begin(), values.end(), secret) != values.end()) return;
-    values.emplace_back(secret);
-    // Longest first, so a secret that contains another is masked whole.
-    std::sort(values.begin(), values.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  }
+  if (!register_secret(secret)) return;
   ci().mask(secret);
+  // Output is printed line by line, so each line of a multi-line secret (a
+  // PEM key) is a secret of its own too.
+  if (secret.find_first_of("\r\n") == std::string_view::npos) return;
+  std::size_t start = 0;
+  while (start < secret.size()) {
+    auto end = secret.find_first_of("\r\n", start);
+    if (end == std::string_view::npos) end = secret.size();
+    std::string_view line = secret.substr(start, end - start);
+    if (register_secret(line)) ci().mask(line);
+    start = end + 1;
+  }
 }
 
 std::string mask_secrets(std::string_view text) {
   std::string out(text);
-  std::lock_guard lock(g_mutex);
+  std::lock_guard lock(g_secrets_mutex);
   for (const auto& secret : secrets()) {
     for (auto at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3)) {
       out.replace(at, secret.size(), "***");
@@ -61,14 +77,8 @@ void set_level(Level level) {
 }
 
 void write(Level level, std::string_view line) {
-  if (level < g_level) return;
-  std::string text = mask_secrets(line);
-  const char* prefix = "";
-  if (level == Level::Warn) prefix = "warning: ";
-  if (level == Level::Debug) prefix = "debug: ";
-  std::lock_guard lock(g_mutex);
-  std::fprintf(stderr, "%s%s\n", prefix, text.c_str());
-  std::fflush(stderr);
+  if (level < g_level.load()) return;
+  ci().write_line(level, mask_secrets(line));
 }
 
 }  // namespace log

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -64,6 +65,14 @@ std::vector<std::string> stat_fields(pid_t pid) {
 bool running(pid_t pid) {
   std::vector<std::string> fields = stat_fields(pid);
   return fields.size() == 2 && fields[0] != "Z" && fields[0] != "X";
+}
+
+// An nginx worker that got the graceful-shutdown signal retitles itself
+// "nginx: worker process is shutting down" just before it closes its
+// listening sockets.
+bool shutting_down(pid_t pid) {
+  std::optional<std::string> title = read_file(fmt::format("/proc/{}/cmdline", pid));
+  return title && title->find("shutting down") != std::string::npos;
 }
 
 std::vector<pid_t> children_of(pid_t parent) {
@@ -193,20 +202,26 @@ Result<pid_t> Nginx::master_pid() const {
   std::optional<std::string> text = read_file(pid_file);
   if (!text) {
     return unavailable(fmt::format(
-        "{}: cannot read the nginx pid ({}); is nginx running? (set the pid file if it lives "
-        "elsewhere)",
+        "{}: cannot read the nginx master's pid ({}); is nginx running? (set the pid file if it "
+        "lives elsewhere)",
         pid_file.string(), std::strerror(errno)));
   }
-  pid_t pid = 0;
   std::string_view digits(*text);
-  while (!digits.empty() && (digits.back() == '\n' || digits.back() == ' ')) {
+  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.back()))) {
     digits.remove_suffix(1);
   }
+  if (digits.empty()) {
+    // `nginx -t` creates the pid file empty when no master runs from it.
+    return unavailable(fmt::format(
+        "{}: empty, so no nginx master runs from it; start nginx (or set the pid file if it "
+        "lives elsewhere)",
+        pid_file.string()));
+  }
+  pid_t pid = 0;
   auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
   if (error != std::errc() || end != digits.data() + digits.size() || pid <= 1) {
     return unavailable(
-        fmt::format("{}: expected the nginx master's pid, found \"{}\"; is nginx "
-                    "running?",
+        fmt::format("{}: expected the nginx master's pid, found \"{}\"; is this nginx's pid file?",
                     pid_file.string(), digits.substr(0, 40)));
   }
   if (!running(pid)) {
@@ -286,15 +301,20 @@ Result<std::vector<pid_t>> Nginx::switch_to(int port) {
                          "nothing changed");
   }
 
-  // The reload took effect once a worker of the new generation runs. nginx
-  // keeps the old workers when it rejects a reload (a port it cannot bind,
-  // say), so no new worker within the timeout means the reload failed.
+  // The reload took effect once a worker of the new generation runs and every
+  // old worker has stopped accepting: nginx starts the new workers first and
+  // only then tells the old ones to shut down, and until they do, a new
+  // connection may still land on the old configuration. nginx keeps the old
+  // workers when it rejects a reload (a port it cannot bind, say), so no new
+  // worker within the timeout means the reload failed.
   std::set<pid_t> old_set(old_workers.begin(), old_workers.end());
   bool reloaded = wait_until(m_settings.reload_timeout, [&] {
-    for (pid_t child : children_of(*master)) {
-      if (!old_set.contains(child)) return true;
-    }
-    return false;
+    std::vector<pid_t> children = children_of(*master);
+    bool new_generation = std::any_of(children.begin(), children.end(),
+                                      [&](pid_t child) { return !old_set.contains(child); });
+    return new_generation && std::all_of(old_workers.begin(), old_workers.end(), [](pid_t old) {
+             return !running(old) || shutting_down(old);
+           });
   });
   if (!reloaded) {
     return fail_restored(

@@ -211,17 +211,32 @@ std::string location_block(const NginxSettings& settings, std::string_view inden
       indent, variables, target);
 }
 
+// One upstream per slot. The other slots are `backup` servers: nginx tries
+// them only when the slot refuses the connection, which happens to a request
+// that chose its slot just before a switch but connects only after the old
+// slot was stopped (a POST whose body nginx was still reading, say). Such a
+// request is served by the live slot instead of failing with 502.
+// `max_fails=0` keeps one refused connection from marking a slot down for
+// everyone. The keep-alive timeout must stay below the service's own idle
+// timeout (Spring Boot's Tomcat: 60s; JDK httpserver: 30s), so that nginx,
+// not the service, closes an idle connection and never sends a request down
+// one the service is closing.
 std::string slot_upstreams(const NginxSettings& settings, std::string_view indent) {
   std::string blocks;
   for (int port : settings.slot_ports) {
+    blocks += fmt::format("{0}upstream {1} {{\n", indent, slot_upstream_name(settings, port));
+    blocks +=
+        fmt::format("{0}    server {1}:{2} max_fails=0;\n", indent, settings.upstream_host, port);
+    for (int other : settings.slot_ports) {
+      if (other == port) continue;
+      blocks += fmt::format("{0}    server {1}:{2} backup max_fails=0;\n", indent,
+                            settings.upstream_host, other);
+    }
     blocks += fmt::format(
-        "{0}upstream {1} {{\n"
-        "{0}    server {2}:{3};\n"
-        "{0}    keepalive {4};\n"
-        "{0}    keepalive_timeout {5};\n"
+        "{0}    keepalive {1};\n"
+        "{0}    keepalive_timeout {2};\n"
         "{0}}}\n",
-        indent, slot_upstream_name(settings, port), settings.upstream_host, port,
-        settings.upstream_keepalive, nginx_duration(settings.upstream_keepalive_timeout));
+        indent, settings.upstream_keepalive, nginx_duration(settings.upstream_keepalive_timeout));
   }
   return blocks;
 }
@@ -396,25 +411,28 @@ std::string minimal_nginx_conf(const NginxSettings& settings, int listen_port,
 }
 
 std::string nginx_error_line(std::string_view output) {
-  std::vector<std::string_view> lines;
+  // nginx prints a problem twice when its error log is stderr (Debian's
+  // default): "nginx: [emerg] MESSAGE" and "2026/11/23 15:47:27 [emerg]
+  // 28066#28066: MESSAGE". Both read "[emerg] MESSAGE" here.
+  static const std::regex log_prefix(
+      R"(^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[[a-z]+\]) \d+#\d+: (\*\d+ )?)");
+  std::vector<std::string> lines;
   size_t start = 0;
   while (start < output.size()) {
     size_t end = output.find('\n', start);
     if (end == std::string_view::npos) end = output.size();
-    std::string_view line = trim(output.substr(start, end - start));
+    std::string line(trim(output.substr(start, end - start)));
+    if (line.starts_with("nginx: ")) line.erase(0, 7);
+    line = std::regex_replace(line, log_prefix, "$1 ", std::regex_constants::format_first_only);
     if (!line.empty()) lines.push_back(line);
     start = end + 1;
   }
-  auto without_prefix = [](std::string_view line) {
-    if (line.starts_with("nginx: ")) line.remove_prefix(7);
-    return std::string(line);
-  };
   for (std::string_view level : {"[emerg]", "[alert]", "[crit]", "[error]"}) {
-    for (std::string_view line : lines) {
-      if (line.find(level) != std::string_view::npos) return without_prefix(line);
+    for (const std::string& line : lines) {
+      if (line.starts_with(level)) return line;
     }
   }
-  return lines.empty() ? std::string("no output") : without_prefix(lines.back());
+  return lines.empty() ? std::string("no output") : lines.back();
 }
 
 std::optional<fs::path> pid_directive(std::string_view conf_text) {

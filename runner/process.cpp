@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "runner/ci.hpp"
+#include "runner/step.hpp"
 
 namespace bp = boost::process;
 
@@ -44,6 +45,8 @@ constexpr std::size_t k_max_line = 64 * 1024;
 constexpr auto k_drain_after_exit = std::chrono::milliseconds(200);
 // After a timeout SIGKILL, how long we keep reading what is left in the pipes.
 constexpr auto k_drain_after_kill = std::chrono::seconds(1);
+// How long a child may take to stop after an interrupt before SIGKILL.
+constexpr auto k_interrupt_grace = std::chrono::seconds(2);
 
 std::string errno_text(int error) {
   return std::strerror(error);
@@ -304,10 +307,8 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const LineHandler& o
       start();
     }
   } catch (const std::system_error& e) {
-    return unavailable(
-        spec.argv[0] + ": cannot start: " + e.code().message() + "; check that it is executable" +
-        (spec.working_directory ? " and that " + spec.working_directory->string() + " exists"
-                                : std::string()));
+    return unavailable(spec.argv[0] + ": cannot start: " + e.code().message() +
+                       "; check that it is executable");
   }
   const pid_t pid = child->id();
   // Also set the group from this side, so a timeout that fires before the
@@ -330,13 +331,27 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const LineHandler& o
   bool exited = false;
   std::array<char, 16 * 1024> buffer{};
 
-  while (out_fd >= 0 || err_fd >= 0) {
-    auto now = Clock::now();
+  // The timeout kills the group at once. An interrupt (Ctrl-C reaches only
+  // the foreground group, not this child's) asks it to stop first.
+  std::optional<Clock::time_point> interrupt_sent_at;
+  auto enforce_limits = [&](Clock::time_point now) {
     if (has_timeout && !outcome.timed_out && now >= deadline) {
       ::kill(-pid, SIGKILL);
       outcome.timed_out = true;
       stop_reading_at = now + k_drain_after_kill;
     }
+    if (!interrupt_sent_at && interrupted()) {
+      ::kill(-pid, SIGTERM);
+      interrupt_sent_at = now;
+    } else if (interrupt_sent_at && now - *interrupt_sent_at >= k_interrupt_grace) {
+      ::kill(-pid, SIGKILL);
+      interrupt_sent_at = now;
+    }
+  };
+
+  while (out_fd >= 0 || err_fd >= 0) {
+    auto now = Clock::now();
+    enforce_limits(now);
     if (!exited) {
       std::error_code error;
       exited = !child->running(error);
@@ -387,16 +402,11 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const LineHandler& o
   err_lines.finish();
   if (in_fd >= 0) in_pipe.close();
 
+  // Output closed but the child may live on: wait, still within the limits.
   std::error_code wait_error;
-  if (has_timeout && !outcome.timed_out && !exited) {
-    // Output closed but the child lives on: wait for it up to the deadline.
-    while (child->running(wait_error) && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (child->running(wait_error)) {
-      ::kill(-pid, SIGKILL);
-      outcome.timed_out = true;
-    }
+  while (child->running(wait_error)) {
+    enforce_limits(Clock::now());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   child->wait(wait_error);
   int status = child->native_exit_code();

@@ -35,6 +35,20 @@ std::string scalar_text(const boost::json::value& value) {
   return boost::json::serialize(value);
 }
 
+// Masks every string in `value`: a secret with a quote or a backslash would
+// no longer match once serialized with JSON escapes.
+void mask_json(boost::json::value& value) {
+  if (value.is_string()) {
+    value = mask_secrets(value.as_string());
+  } else if (value.is_array()) {
+    for (auto& item : value.as_array())
+      mask_json(item);
+  } else if (value.is_object()) {
+    for (auto& item : value.as_object())
+      mask_json(item.value());
+  }
+}
+
 // Scalars become CI outputs with dashes (GitHub's convention for outputs).
 void publish_outputs(const boost::json::object& result) {
   for (const auto& [key, value] : result) {
@@ -141,7 +155,9 @@ int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, 
   }
   publish_outputs(context.result);
   if (options.json) {
-    std::cout << mask_secrets(boost::json::serialize(context.result)) << std::endl;
+    boost::json::value result = context.result;
+    mask_json(result);
+    std::cout << mask_secrets(boost::json::serialize(result)) << std::endl;
   }
   return outcome.ok() ? 0 : static_cast<int>(outcome.error().code);
 }

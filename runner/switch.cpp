@@ -12,6 +12,7 @@
 
 #include "runner/ci.hpp"
 #include "runner/health.hpp"
+#include "runner/host_commands.hpp"
 #include "runner/http.hpp"
 #include "runner/log.hpp"
 #include "runner/manifest.hpp"
@@ -108,41 +109,6 @@ class Attempt {
   Host& m_host;
   HistoryRecord m_record;
 };
-
-// The health gate: probes the new slot directly until it is healthy, gives
-// up early when its process exits or the command is interrupted.
-HealthReport gate_on_health(Host& host, const SlotRecord& slot) {
-  const auto& health = host.settings().health;
-  HealthCheck check;
-  check.urls = {"http://127.0.0.1:" + std::to_string(slot.port) + health.path};
-  check.expect.status = health.expect_status;
-  check.timeout = health.timeout;
-  check.interval = health.interval;
-  check.request_timeout = health.request_timeout;
-  check.successes = health.successes;
-  bool paused = false;
-  check.give_up = [&]() {
-    if (!paused) {
-      paused = true;
-      test_pause("health");
-    }
-    return interrupted() || !host.slots().running(slot);
-  };
-  return wait_healthy(check);
-}
-
-// The last health answer, for history: "503 {"status":"DOWN"}" or the reason.
-std::string last_health_answer(const HealthReport& report) {
-  if (report.urls.empty()) return "";
-  const auto& url = report.urls.front();
-  std::string text = url.last_reason;
-  if (url.last_status != 0) {
-    text += " (HTTP " + std::to_string(url.last_status);
-    if (!url.last_body.empty()) text += ": " + url.last_body.substr(0, 512);
-    text += ")";
-  }
-  return text;
-}
 
 // GETs `url` once; the version it reports (X-App-Version, else the body of
 // /version beside it), or nullopt with `why` set.
@@ -320,6 +286,39 @@ Result<ReleaseInfo> fetch_release(Host& host, const SwitchRequest& request) {
 }
 
 }  // namespace
+
+HealthReport gate_on_health(Host& host, const SlotRecord& slot) {
+  const auto& health = host.settings().health;
+  HealthCheck check;
+  check.urls = {"http://127.0.0.1:" + std::to_string(slot.port) + health.path};
+  check.expect.status = health.expect_status;
+  check.expect.json = health.expect_json;
+  check.timeout = health.timeout;
+  check.interval = health.interval;
+  check.request_timeout = health.request_timeout;
+  check.successes = health.successes;
+  bool paused = false;
+  check.give_up = [&]() {
+    if (!paused) {
+      paused = true;
+      test_pause("health");
+    }
+    return interrupted() || !host.slots().running(slot);
+  };
+  return wait_healthy(check);
+}
+
+std::string last_health_answer(const HealthReport& report) {
+  if (report.urls.empty()) return "";
+  const auto& url = report.urls.front();
+  std::string text = url.last_reason;
+  if (url.last_status != 0) {
+    text += " (HTTP " + std::to_string(url.last_status);
+    if (!url.last_body.empty()) text += ": " + url.last_body.substr(0, 512);
+    text += ")";
+  }
+  return text;
+}
 
 void test_pause(std::string_view phase) {
   const char* at = std::getenv("SWITCHYARD_TEST_PAUSE_AT");
@@ -653,6 +652,10 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
       old_slot->warm_until = utc_after(settings.keep_warm);
       log::info("port {}: {} stays warm until {}", old_port, old_slot->version,
                 old_slot->warm_until);
+      if (settings.slots.run_as == RunAs::Process) {
+        schedule_warm_expiry(host.paths(), *old_slot, settings.keep_warm,
+                             settings.slots.stop_grace);
+      }
     } else {
       stop_slot(host, *old_slot);
     }

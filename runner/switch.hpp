@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "runner/health.hpp"
 #include "runner/host_lock.hpp"
 #include "runner/host_settings.hpp"
 #include "runner/host_state.hpp"
@@ -108,6 +109,14 @@ Result<std::vector<std::string>> plan_switch_traffic(const HostSettings& setting
 
 // The fields every host command puts in its --json result and CI outputs.
 void put_outcome(const SwitchOutcome& outcome, boost::json::object& result);
+
+// The health gate: probes `slot` directly (http://127.0.0.1:<port><path>)
+// until it is healthy, giving up early when its process exits or the command
+// is interrupted.
+HealthReport gate_on_health(Host& host, const SlotRecord& slot);
+
+// The last health answer in `report`, for history and messages.
+std::string last_health_answer(const HealthReport& report);
 
 // A test hook (documented in docs/HOST.md): when SWITCHYARD_TEST_PAUSE_AT
 // names `phase`, print "switchyard: test pause at <phase>" and sleep, so a

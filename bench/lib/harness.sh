@@ -36,23 +36,26 @@ wait_port_free() {
   done
 }
 
-# nginx_write_conf PREFIX LISTEN_PORT MODE [ROUTER_SNIPPET_FILE]
+# nginx_write_conf PREFIX LISTEN_PORT MODE [SNIPPET_FILE]
 # Lays out a private nginx under PREFIX: conf/nginx.conf, logs/, tmp/.
-# MODE include: traffic goes to $service_port, set by conf/service_port.inc
-#   (`set $service_port N;`, the file the users' script and switch-traffic's
-#   reload mode rewrite).
-# MODE seamless: the njs module is loaded and ROUTER_SNIPPET_FILE (the
-#   http-level snippet from `switchyard-switch-traffic --print-nginx-config`)
-#   is included inside the server block.
+# MODE include: the users' hand-written set-up; traffic goes to
+#   $service_port, set by conf/service_port.inc (`set $service_port N;`),
+#   the file their script rewrites.
+# MODE snippet: what `switchyard-switch-traffic --print-nginx-config` tells a
+#   user to paste (SNIPPET_FILE), placed where its comments say: the lines
+#   before "# In the http block" at the top, those up to "# Inside the server
+#   block" in the http block, the rest in the server block. So the benchmark
+#   and the demo run exactly the configuration a user adopts.
 nginx_write_conf() {
   local prefix=$1 port=$2 mode=$3 snippet=${4:-}
   mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
-  local load_module="" location
-  if [[ $mode == seamless ]]; then
-    load_module="load_module $harness_njs_module;"
-    location="include $snippet;"
+  local main_part="" http_part="" server_part
+  if [[ $mode == snippet ]]; then
+    main_part=$(awk '/^# In the http block/ || /^# Inside the server block/ {exit} !/^[[:space:]]*(#|$)/' "$snippet")
+    http_part=$(awk '/^# In the http block/ {on=1; next} /^# Inside the server block/ {exit} on && !/^[[:space:]]*(#|$)/' "$snippet")
+    server_part=$(awk '/^# Inside the server block/ {on=1; next} on && !/^[[:space:]]*#/' "$snippet")
   else
-    location="location / {
+    server_part="    location / {
       include $prefix/conf/service_port.inc;
       proxy_pass http://127.0.0.1:\$service_port;
       proxy_http_version 1.1;
@@ -62,7 +65,7 @@ nginx_write_conf() {
   fi
   cat >"$prefix/conf/nginx.conf" <<CONF
 # A private nginx for switchyard's benchmarks and demo; never the system's.
-$load_module
+$main_part
 worker_processes 1;
 pid $prefix/logs/nginx.pid;
 error_log $prefix/logs/error.log warn;
@@ -76,9 +79,10 @@ http {
   scgi_temp_path $prefix/tmp/scgi;
   keepalive_requests 1000000;
   keepalive_timeout 75s;
+$http_part
   server {
     listen 127.0.0.1:$port;
-    $location
+$server_part
   }
 }
 CONF

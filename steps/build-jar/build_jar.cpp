@@ -66,8 +66,34 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(begin, end - begin));
 }
 
-// The last `count` lines of `text`, each indented so they read as quoted output.
-std::string last_lines(std::string_view text, std::size_t count) {
+}  // namespace
+
+std::string strip_terminal_escapes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\x1b') {
+      out += text[i];
+      continue;
+    }
+    // ESC [ parameters... final byte (0x40-0x7e); ESC ( X is three bytes; any
+    // other ESC X two.
+    if (i + 1 < text.size() && text[i + 1] == '[') {
+      i += 2;
+      while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e))
+        ++i;
+    } else if (i + 1 < text.size() && (text[i + 1] == '(' || text[i + 1] == ')')) {
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string last_lines(std::string_view raw, std::size_t count) {
+  const std::string stripped = strip_terminal_escapes(raw);
+  const std::string_view text(stripped);
   std::vector<std::string_view> lines;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -88,6 +114,8 @@ std::string last_lines(std::string_view text, std::size_t count) {
   }
   return out;
 }
+
+namespace {
 
 // The Gradle task Spring Boot users expect: bootJar when the plugin is
 // applied (its jar is the runnable one), else assemble (jar, shadowJar...).
@@ -812,13 +840,24 @@ GitState read_git_state(const fs::path& project_dir,
 }
 
 Result<void> run(const Options& options, boost::json::object& result) {
-  const fs::path project_dir =
-      options.project_dir.empty() ? fs::current_path() : fs::absolute(options.project_dir);
+  fs::path project_dir =
+      fs::absolute(options.project_dir.empty() ? "." : options.project_dir).lexically_normal();
+  if (project_dir.filename().empty()) project_dir = project_dir.parent_path();
   const auto environment = current_environment();
+
+  // Check the version template before spending a build on it
+  VersionFacts probe;
+  probe.project_version = "0";
+  probe.in_git = true;
+  probe.sha = std::string(40, '0');
+  if (auto checked = expand_version(options.version_template, probe, options.version_origin);
+      !checked) {
+    return checked.error();
+  }
 
   // Plan the build
   PlanInput input;
-  input.project_dir = project_dir.lexically_normal();
+  input.project_dir = project_dir;
   input.tool = options.tool;
   input.command = options.command;
   input.extra_args = options.extra_args;
@@ -847,14 +886,14 @@ Result<void> run(const Options& options, boost::json::object& result) {
   ProcessSpec spec;
   spec.argv = plan->argv;
   spec.working_directory = project_dir;
-  auto outcome = run_process(spec, [](Stream, std::string_view line) { log::info("{}", line); });
+  auto outcome = run_process(
+      spec, [](Stream, std::string_view line) { log::info("{}", strip_terminal_escapes(line)); });
   ci().end_group();
   if (!outcome) return outcome.error();
   if (!outcome->succeeded()) {
     std::string how = outcome->signal != 0
                           ? "was killed by signal " + std::to_string(outcome->signal)
                           : "exited with status " + std::to_string(outcome->exit_code);
-    result["output_tail"] = outcome->output_tail;
     return failure("build-jar: " + command_line + " " + how + " in " + project_dir.string() +
                    "; fix the build (its last lines follow)" +
                    last_lines(outcome->output_tail, k_tail_lines));

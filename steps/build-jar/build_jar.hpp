@@ -88,6 +88,14 @@ Result<std::string> read_zip_entry(const std::filesystem::path& zip, std::string
 // lines starting with one space joined on.
 std::map<std::string, std::string> parse_jar_manifest(std::string_view text);
 
+// `text` without terminal escape sequences (Debian's Maven prints colour
+// resets even in batch mode): logs and CI annotations stay plain text.
+std::string strip_terminal_escapes(std::string_view text);
+
+// The last `count` lines of `text`, without escapes or trailing blank lines,
+// each on a new line indented with "  | " so they read as quoted output.
+std::string last_lines(std::string_view text, std::size_t count);
+
 // What the build file says about the project, used when the jar does not.
 struct ProjectInfo {
   std::string name;     // Maven artifactId, Gradle rootProject.name

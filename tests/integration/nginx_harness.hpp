@@ -206,6 +206,10 @@ import http.server, sys, time
 port = int(sys.argv[1])
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
+    # One write per response, sent at once: headers and body in separate
+    # segments would meet delayed ACKs on a kept-alive connection (40 ms each).
+    wbufsize = -1
+    disable_nagle_algorithm = True
     def do_GET(self):
         if self.path.startswith('/sleep/'):
             time.sleep(int(self.path[len('/sleep/'):]) / 1000.0)

@@ -69,7 +69,7 @@ inline pid_t spawn(const std::vector<std::string>& argv,
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     setpgid(0, 0);
-    execve(arg_pointers[0], arg_pointers.data(), env_pointers.data());
+    execvpe(arg_pointers[0], arg_pointers.data(), env_pointers.data());
     _exit(127);
   }
   close(out_pipe[1]);

@@ -437,6 +437,13 @@ TEST(BuildJarManifest, JavaVersionFromTheJarOrTheJdk) {
   EXPECT_EQ(bj::parse_java_version_output("bash: java: not found"), "");
 }
 
+TEST(BuildJarOutput, EscapesAndTrailingBlankLinesAreDropped) {
+  EXPECT_EQ(bj::strip_terminal_escapes("\x1b[0m\x1b[1;31m[ERROR]\x1b[m x\x1b(B"), "[ERROR] x");
+  EXPECT_EQ(bj::last_lines("a\r\nb\nc\n\x1b[0m\n\x1b[0m\x1b[0m\n", 2), "\n  | b\n  | c");
+  EXPECT_EQ(bj::last_lines("only\n", 30), "\n  | only");
+  EXPECT_EQ(bj::last_lines("", 30), "");
+}
+
 // --- build files -------------------------------------------------------
 
 TEST(BuildJarProject, PomGivesArtifactIdAndVersionNotTheDependencies) {

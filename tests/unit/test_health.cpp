@@ -165,10 +165,10 @@ TEST(HealthSummary, OneLinePerUnhealthyUrlStartingWithTheUrl) {
   refused.waited = 1500ms;
   report.urls = {good, bad, refused};
   EXPECT_EQ(report.summary(),
-            "http://127.0.0.1:8082/actuator/health: status DOWN (down: db) after 30s; check the "
-            "service's log\n"
-            "http://127.0.0.1:8083/: connection refused after 1500ms; is the service running and "
-            "listening on that port?");
+            "http://127.0.0.1:8082/actuator/health: not healthy after 30s: status DOWN (down: db); "
+            "check the service's log\n"
+            "http://127.0.0.1:8083/: not healthy after 1500ms: connection refused; is the service "
+            "running and listening on that port?");
 }
 
 // wait_healthy against the loopback test server; one server for the suite.
@@ -267,8 +267,8 @@ TEST_F(WaitHealthyTest, CompositeDownNamesTheComponentsInTheSummary) {
   EXPECT_EQ(report.urls[0].last_status, 503);
   EXPECT_NE(report.urls[0].last_body.find(R"("db": {"status": "DOWN")"), std::string::npos);
   EXPECT_EQ(report.summary(), url("/health/composite-down") +
-                                  ": status DOWN (down: db, diskSpace) after 300ms; check the "
-                                  "service's log");
+                                  ": not healthy after 300ms: status DOWN (down: db, diskSpace); "
+                                  "check the service's log");
 }
 
 TEST_F(WaitHealthyTest, ConnectionRefusedThroughout) {
@@ -280,8 +280,8 @@ TEST_F(WaitHealthyTest, ConnectionRefusedThroughout) {
   EXPECT_EQ(report.urls[0].last_status, 0);
   EXPECT_EQ(report.urls[0].reasons, (std::vector<std::string>{"connection refused"}));
   EXPECT_EQ(report.summary(), refused +
-                                  ": connection refused after 300ms; is the service running and "
-                                  "listening on that port?");
+                                  ": not healthy after 300ms: connection refused; is the service "
+                                  "running and listening on that port?");
 }
 
 TEST_F(WaitHealthyTest, SlowAnswerIsATimeout) {
@@ -303,7 +303,7 @@ TEST_F(WaitHealthyTest, OnlyTheUnhealthyUrlIsInTheSummary) {
   EXPECT_TRUE(report.urls[0].healthy);
   EXPECT_FALSE(report.urls[1].healthy);
   EXPECT_EQ(report.summary(),
-            url("/status/503") + ": status DOWN after 300ms; check the service's log");
+            url("/status/503") + ": not healthy after 300ms: status DOWN; check the service's log");
 }
 
 TEST_F(WaitHealthyTest, AllUrlsHealthyMakesTheReportHealthy) {
@@ -321,7 +321,9 @@ TEST_F(WaitHealthyTest, GiveUpStopsWaitingEarly) {
   EXPECT_FALSE(report.healthy);
   EXPECT_TRUE(report.gave_up);
   EXPECT_LT(elapsed, 600ms);
-  EXPECT_EQ(report.summary().find(" (stopped early)") != std::string::npos, true)
+  std::string prefix = url("/status/503") + ": not healthy after ";
+  EXPECT_EQ(report.summary().rfind(prefix, 0), 0u) << report.summary();
+  EXPECT_NE(report.summary().find(" (stopped early): status DOWN"), std::string::npos)
       << report.summary();
 }
 

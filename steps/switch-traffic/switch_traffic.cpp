@@ -1,0 +1,101 @@
+#include "steps/switch-traffic/switch_traffic.hpp"
+
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "runner/host_commands.hpp"
+#include "runner/log.hpp"
+#include "runner/nginx.hpp"
+#include "runner/step.hpp"
+#include "runner/switch.hpp"
+
+namespace switchyard {
+
+namespace {
+
+constexpr const char* k_description =
+    "switchyard-switch-traffic: deploy an artifact on this host with zero downtime.\n"
+    "Takes the host lock, fetches and verifies the artifact, starts it on the idle slot,\n"
+    "gates it on health, switches nginx to it, confirms through nginx, drains and stops\n"
+    "the old slot, and records the release. Any failure leaves the old version serving.";
+
+}  // namespace
+
+int switch_traffic_main(int argc, char** argv) {
+  CLI::App app{k_description};
+  CommonOptions options;
+  add_common_options(app, options, true);
+  // --version V names the release; a bare --version prints the program's
+  // version like every other step.
+  app.set_version_flag("");
+  SwitchRequest request;
+  std::string lock_timeout;
+  bool print_nginx_config = false;
+  app.add_option("--artifact", request.artifact,
+                 "the artifact: a path, file://, s3:// or http(s):// (a presigned URL)");
+  app.add_option("--sha256", request.sha256,
+                 "expected sha256 (default: from the manifest beside the artifact)");
+  auto* version_option =
+      app.add_option("--version", request.version,
+                     "the release version (default: the manifest's, else the file name); "
+                     "alone: print the program version")
+          ->expected(0, 1);
+  app.add_flag("--no-verify", request.no_verify,
+               "deploy without a sha256 to check (no --sha256 and no manifest)");
+  app.add_option("--lock-timeout", lock_timeout,
+                 "how long to wait for another deploy's host lock (default 10m)");
+  app.add_option("--endpoint", request.store.endpoint,
+                 "S3-compatible endpoint for s3:// artifacts");
+  app.add_option("--region", request.store.region, "AWS region for s3:// artifacts");
+  app.add_option("--profile", request.store.profile, "AWS profile for s3:// artifacts");
+  app.add_flag("--print-nginx-config", print_nginx_config,
+               "print the nginx snippet for the configured mode and exit");
+
+  return run_step(
+      "switch-traffic", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
+        if (version_option->count() > 0 && request.version.empty()) {
+          std::cout << "switchyard-switch-traffic " << SWITCHYARD_VERSION << "\n";
+          return {};
+        }
+        std::map<std::string, std::string> flags;
+        if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
+        auto settings = load_host_settings(context, flags);
+        if (!settings) return settings.error();
+
+        if (print_nginx_config) {
+          auto snippet = Nginx(settings->nginx).config_snippet();
+          context.result["nginx_config"] = snippet;
+          if (!context.options.json) std::cout << snippet;
+          return {};
+        }
+        if (request.artifact.empty()) {
+          return usage_error(
+              "--artifact: required; name the jar (a path, file://, s3:// or a URL)");
+        }
+
+        if (context.options.dry_run) {
+          auto plan = plan_switch_traffic(*settings, request);
+          if (!plan) return plan.error();
+          boost::json::array steps;
+          for (const auto& line : *plan) {
+            log::info("would {}", line);
+            steps.emplace_back(line);
+          }
+          context.result["dry_run"] = true;
+          context.result["plan"] = std::move(steps);
+          return {};
+        }
+
+        auto outcome = run_switch_traffic(*settings, request);
+        if (!outcome) return outcome.error();
+        put_outcome(*outcome, context.result);
+        log::info("{} {}: live on port {} ({}){}", settings->app, outcome->version, outcome->port,
+                  outcome->slot,
+                  outcome->previous_version.empty() ? std::string()
+                                                    : ", replacing " + outcome->previous_version);
+        return {};
+      });
+}
+
+}  // namespace switchyard

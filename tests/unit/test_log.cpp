@@ -1,0 +1,82 @@
+#include "runner/log.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "runner/ci.hpp"
+
+using namespace switchyard;
+
+namespace log_test {
+
+// What log lines reach file descriptor 2 while `body` runs.
+template <typename Body>
+std::string stderr_of(Body body) {
+  char path[] = "/tmp/switchyard-log-XXXXXX";
+  int fd = ::mkstemp(path);
+  std::fflush(stderr);
+  int saved = ::dup(STDERR_FILENO);
+  ::dup2(fd, STDERR_FILENO);
+  ::close(fd);
+  body();
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  ::unlink(path);
+  return text.str();
+}
+
+class LogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { set_ci(make_ci(CiKind::Plain, {})); }
+  void TearDown() override { log::set_level(log::Level::Info); }
+};
+
+}  // namespace log_test
+
+using namespace log_test;
+
+TEST_F(LogTest, FormatsAndPrefixesByLevel) {
+  EXPECT_EQ(stderr_of([] {
+              log::info("deployed {} to port {}", "1.2.3", 8082);
+              log::warn("{} is slow", "disk");
+              log::error("nginx: {}", "config test failed");
+              log::debug("not shown at the default level");
+            }),
+            "deployed 1.2.3 to port 8082\n"
+            "warning: disk is slow\n"
+            "error: nginx: config test failed\n");
+}
+
+TEST_F(LogTest, LevelsFilter) {
+  log::set_level(log::Level::Debug);
+  EXPECT_EQ(stderr_of([] { log::debug("probe {}", 1); }), "debug: probe 1\n");
+  log::set_level(log::Level::Error);
+  EXPECT_EQ(stderr_of([] {
+              log::info("hidden");
+              log::warn("hidden");
+              log::error("shown");
+            }),
+            "error: shown\n");
+}
+
+TEST_F(LogTest, MasksRegisteredSecretsLongestFirst) {
+  add_secret("tok-abc");
+  add_secret("tok-abc-extended");
+  EXPECT_EQ(mask_secrets("a tok-abc-extended b tok-abc c tok-abctok-abc"), "a *** b *** c ******");
+  EXPECT_EQ(stderr_of([] { log::info("key=tok-abc-extended"); }), "key=***\n");
+}
+
+TEST_F(LogTest, ShortValuesAreNotSecrets) {
+  add_secret("abc");  // would mask every "abc" in every word
+  add_secret("");
+  EXPECT_EQ(mask_secrets("abc abcdef"), "abc abcdef");
+}

@@ -1,0 +1,145 @@
+#include "runner/step.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "runner/ci.hpp"
+#include "runner/log.hpp"
+
+using namespace switchyard;
+
+namespace step_test {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const char* path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// Runs a small step through run_step with `arguments`, capturing fd 1 and 2.
+Run run(std::vector<std::string> arguments, const StepBody& body) {
+  set_ci(make_ci(CiKind::Plain, {}));
+  CLI::App app("a test step", "switchyard-test-step");
+  CommonOptions options;
+  add_common_options(app, options, true);
+  std::string target;
+  app.add_option("--target", target, "where to go");
+  arguments.insert(arguments.begin(), "switchyard-test-step");
+  std::vector<char*> argv;
+  for (auto& argument : arguments)
+    argv.push_back(argument.data());
+
+  char out_path[] = "/tmp/switchyard-step-out-XXXXXX";
+  char err_path[] = "/tmp/switchyard-step-err-XXXXXX";
+  int out_fd = ::mkstemp(out_path);
+  int err_fd = ::mkstemp(err_path);
+  std::cout.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  int saved_out = ::dup(STDOUT_FILENO);
+  int saved_err = ::dup(STDERR_FILENO);
+  ::dup2(out_fd, STDOUT_FILENO);
+  ::dup2(err_fd, STDERR_FILENO);
+  Run result;
+  result.exit_code =
+      run_step("test-step", app, options, static_cast<int>(argv.size()), argv.data(), body);
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::dup2(saved_out, STDOUT_FILENO);
+  ::dup2(saved_err, STDERR_FILENO);
+  ::close(saved_out);
+  ::close(saved_err);
+  ::close(out_fd);
+  ::close(err_fd);
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  ::unlink(out_path);
+  ::unlink(err_path);
+  return result;
+}
+
+}  // namespace step_test
+
+using namespace step_test;
+
+TEST(RunStep, ABadFlagExits2NamingTheFlag) {
+  bool ran = false;
+  auto result = run({"--no-such-flag"}, [&](StepContext&) -> Result<void> {
+    ran = true;
+    return {};
+  });
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_NE(result.err.find("--no-such-flag"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.err.starts_with("switchyard-test-step: ")) << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+}
+
+TEST(RunStep, AnErrorExitsWithItsCodeAndOneLine) {
+  auto result = run({"--target", "x"}, [](StepContext&) -> Result<void> {
+    return unavailable("mvn: not found in PATH; install it or fix PATH");
+  });
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "error: mvn: not found in PATH; install it or fix PATH\n");
+}
+
+TEST(RunStep, AnExceptionIsAFailureWithOneLine) {
+  auto result = run({}, [](StepContext&) -> Result<void> { throw std::runtime_error("boom"); });
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err,
+            "error: switchyard-test-step: unexpected error: boom; please report it with the log "
+            "above\n");
+}
+
+TEST(RunStep, JsonPrintsOneObjectOnStdout) {
+  add_secret("step-secret-value");
+  auto result = run({"--json", "--target", "prod"}, [](StepContext& context) -> Result<void> {
+    log::info("working");
+    context.result["version"] = "1.2.3";
+    context.result["token"] = "step-secret-value";
+    return {};
+  });
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.err, "working\n");
+  ASSERT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1) << result.out;
+  auto object = boost::json::parse(result.out).as_object();
+  EXPECT_EQ(object.at("ok"), true);
+  EXPECT_EQ(object.at("version"), "1.2.3");
+  EXPECT_EQ(object.at("token"), "***");
+
+  auto failed = run({"--json"}, [](StepContext&) -> Result<void> {
+    return usage_error("--target: required; pass --target NAME");
+  });
+  EXPECT_EQ(failed.exit_code, 2);
+  auto error = boost::json::parse(failed.out).as_object();
+  EXPECT_EQ(error.at("ok"), false);
+  EXPECT_EQ(error.at("exit_code"), 2);
+  EXPECT_EQ(error.at("error"), "--target: required; pass --target NAME");
+}
+
+TEST(RunStep, HelpListsTheExitCodes) {
+  auto result = run({"--help"}, [](StepContext&) -> Result<void> { return {}; });
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.out.find("4    another deploy holds the lock"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--dry-run"), std::string::npos);
+}
