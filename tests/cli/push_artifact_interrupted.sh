@@ -3,6 +3,8 @@
 # upload (AbortMultipartUpload, answered by the proxy since s3rver lacks it),
 # never completes it, and exits 130 with one line saying so.
 set -euo pipefail
+# Plain output whatever CI runs this: the messages are compared exactly.
+unset GITHUB_ACTIONS JENKINS_URL
 bin="${SWITCHYARD_BIN_DIR:?}/switchyard-push-artifact"
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/s3rver.sh"
 work=$(mktemp -d /tmp/switchyard-push-int-XXXXXX)
@@ -30,7 +32,7 @@ wait "$pid"
 code=$?
 set -e
 [[ "$code" == 130 ]] || fail "exit code $code, expected 130: $(cat err.txt)"
-[[ "$(tail -n1 err.txt)" == "s3://artifacts/team/big/1.0/big.jar: interrupted (the multipart upload was aborted)" ]] ||
+[[ "$(tail -n1 err.txt)" == "error: s3://artifacts/team/big/1.0/big.jar: interrupted (the multipart upload was aborted)" ]] ||
   fail "message: $(tail -n1 err.txt)"
 /usr/bin/python3 - "$S3_PROXY_LOG" <<'PY' || fail "requests after the interrupt"
 import json, sys
