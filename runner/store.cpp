@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include "runner/ci.hpp"
@@ -118,7 +119,9 @@ std::string file_name_of(std::string_view uri) {
   std::string_view name = path.substr(path.rfind('/') + 1);
   std::string out;
   for (std::size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == '%' && i + 2 < name.size()) {
+    if (name[i] == '%' && i + 2 < name.size() &&
+        std::isxdigit(static_cast<unsigned char>(name[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(name[i + 2])) != 0) {
       out.push_back(static_cast<char>(std::stoi(std::string(name.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
     } else {
@@ -131,6 +134,12 @@ std::string file_name_of(std::string_view uri) {
 Result<void> check_fetch_name(std::string_view uri, const std::string& name) {
   if (name.empty() || name == "." || name == "..") {
     return usage_error(std::string(uri) + ": names no file; give the artifact's full URI");
+  }
+  // A decoded %2F would let the name climb out of the destination directory.
+  if (name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
+    return usage_error(std::string(uri) +
+                       ": the file name holds an encoded '/'; give the "
+                       "artifact's plain URI");
   }
   return {};
 }

@@ -3,6 +3,8 @@
 # bytes (exit 2, exact message), --force, the manifest beside the jar, and the
 # usage errors a user hits first.
 set -euo pipefail
+# Plain output whatever CI runs this: the messages are compared exactly.
+unset GITHUB_ACTIONS JENKINS_URL
 bin="${SWITCHYARD_BIN_DIR:?}/switchyard-push-artifact"
 work=$(mktemp -d /tmp/switchyard-push-file-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -39,7 +41,7 @@ set +e
 code=$?
 set -e
 expect_eq "$code" "2" "exit code for changed bytes"
-expect_eq "$(tail -n1 err.txt)" "$store/hello/1.0.0-abc/hello.jar: a different artifact is already stored under version 1.0.0-abc; build a new version or pass --force" "changed bytes message"
+expect_eq "$(tail -n1 err.txt)" "error: $store/hello/1.0.0-abc/hello.jar: a different artifact is already stored under version 1.0.0-abc; build a new version or pass --force" "changed bytes message"
 expect_eq "$(cat store/hello/1.0.0-abc/hello.jar)" "jar bytes v1" "stored bytes after refusal"
 
 # --force replaces them.
@@ -64,7 +66,7 @@ set +e
 code=$?
 set -e
 expect_eq "$code" "2" "exit code for a jar that no longer matches its manifest"
-expect_eq "$(tail -n1 err.txt)" "service.jar: sha256 $(sha256sum service.jar | cut -d' ' -f1) does not match its manifest's $sha; the file changed after the build, rebuild it" "mismatch message"
+expect_eq "$(tail -n1 err.txt)" "error: service.jar: sha256 $(sha256sum service.jar | cut -d' ' -f1) does not match its manifest's $sha; the file changed after the build, rebuild it" "mismatch message"
 
 # A flag that contradicts the manifest.
 printf 'service jar' >service.jar
@@ -73,7 +75,7 @@ set +e
 code=$?
 set -e
 expect_eq "$code" "2" "exit code for --version against the manifest"
-expect_eq "$(tail -n1 err.txt)" "service.jar.manifest.json: names version 2.1.0-3f2a9c1 but --version says 9.9.9; drop --version or rebuild" "contradiction message"
+expect_eq "$(tail -n1 err.txt)" "error: service.jar.manifest.json: names version 2.1.0-3f2a9c1 but --version says 9.9.9; drop --version or rebuild" "contradiction message"
 
 # No manifest and no --version.
 printf 'x' >plain.jar
@@ -82,29 +84,29 @@ set +e
 code=$?
 set -e
 expect_eq "$code" "2" "exit code without a version"
-expect_eq "$(tail -n1 err.txt)" "plain.jar: no manifest beside it (plain.jar.manifest.json) and no --version; pass --version or build with switchyard-build-jar" "no version message"
+expect_eq "$(tail -n1 err.txt)" "error: plain.jar: no manifest beside it (plain.jar.manifest.json) and no --version; pass --version or build with switchyard-build-jar" "no version message"
 
 # A missing file, a bad version label, --presign on the file store, an unknown store.
 set +e
 "$bin" --store "$store" --version 1 missing.jar 2>err.txt; code=$?
 set -e
 expect_eq "$code" "2" "exit code for a missing file"
-expect_eq "$(tail -n1 err.txt)" "missing.jar: no such file; give the path of the built artifact" "missing file message"
+expect_eq "$(tail -n1 err.txt)" "error: missing.jar: no such file; give the path of the built artifact" "missing file message"
 set +e
 "$bin" --store "$store" --version ../evil plain.jar 2>err.txt; code=$?
 set -e
 expect_eq "$code" "2" "exit code for a bad version"
-expect_eq "$(tail -n1 err.txt)" "--version ../evil: a version may hold only letters, digits, '.', '_' and '-'" "bad version message"
+expect_eq "$(tail -n1 err.txt)" "error: --version ../evil: a version may hold only letters, digits, '.', '_' and '-'" "bad version message"
 set +e
 "$bin" --store "$store" --version 1 --presign 1h plain.jar 2>err.txt; code=$?
 set -e
 expect_eq "$code" "2" "exit code for --presign on a file store"
-expect_eq "$(tail -n1 err.txt)" "$store: --presign needs an s3:// store" "presign message"
+expect_eq "$(tail -n1 err.txt)" "error: $store: --presign needs an s3:// store" "presign message"
 set +e
 "$bin" --store "ftp://host/x" --version 1 plain.jar 2>err.txt; code=$?
 set -e
 expect_eq "$code" "2" "exit code for an unknown store"
-expect_eq "$(tail -n1 err.txt)" "ftp://host/x (--store): unknown store; use file:///dir or s3://bucket/prefix" "unknown store message"
+expect_eq "$(tail -n1 err.txt)" "error: ftp://host/x (--store): unknown store; use file:///dir or s3://bucket/prefix" "unknown store message"
 
 # switchyard.yml names the store and the app; a flag still wins.
 cat >switchyard.yml <<YAML

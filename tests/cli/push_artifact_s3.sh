@@ -5,6 +5,8 @@
 # messages of the errors a user hits (no credentials, missing bucket,
 # unreachable endpoint).
 set -euo pipefail
+# Plain output whatever CI runs this: the messages are compared exactly.
+unset GITHUB_ACTIONS JENKINS_URL
 bin="${SWITCHYARD_BIN_DIR:?}/switchyard-push-artifact"
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/s3rver.sh"
 work=$(mktemp -d /tmp/switchyard-push-s3-XXXXXX)
@@ -58,7 +60,7 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$work" \
 code=$?
 set -e
 expect_eq "$code" "3" "exit code without credentials"
-[[ "$(tail -n1 err.txt)" == "AWS credentials: "* ]] || fail "no-credentials message: $(tail -n1 err.txt)"
+[[ "$(tail -n1 err.txt)" == "error: AWS credentials: "* ]] || fail "no-credentials message: $(tail -n1 err.txt)"
 
 # A bucket that does not exist: exit 2.
 set +e
@@ -66,7 +68,7 @@ set +e
 code=$?
 set -e
 expect_eq "$code" "2" "exit code for a missing bucket"
-expect_eq "$(tail -n1 err.txt)" "s3://no-such-bucket: no such bucket (HTTP 404 NoSuchBucket); check the bucket in --store / artifact.store, or create it" "missing bucket message"
+expect_eq "$(tail -n1 err.txt)" "error: s3://no-such-bucket: no such bucket (HTTP 404 NoSuchBucket); check the bucket in --store / artifact.store, or create it" "missing bucket message"
 
 # Nothing listening at the endpoint: exit 3.
 port=$(s3rver_free_port)
@@ -75,7 +77,7 @@ set +e
 code=$?
 set -e
 expect_eq "$code" "3" "exit code for an unreachable endpoint"
-[[ "$(tail -n1 err.txt)" == "http://127.0.0.1:$port: connection refused"*"; check --endpoint / artifact.endpoint and that the store is reachable" ]] ||
+[[ "$(tail -n1 err.txt)" == "error: http://127.0.0.1:$port: connection refused"*"; check --endpoint / artifact.endpoint and that the store is reachable" ]] ||
   fail "unreachable message: $(tail -n1 err.txt)"
 
 # No secret in anything printed.

@@ -30,6 +30,7 @@ import json
 import os
 import socket
 import threading
+import time
 import urllib.parse
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -45,6 +46,7 @@ class Fault:
     status: the HTTP status to answer (default 500)
     code: the S3 error code in the XML body (default InternalError)
     drop: true to close the connection without answering (a network error)
+    delay_ms: wait this long, then forward the request normally (no error)
     times: how many matching requests get it (default 1; -1 for all)
     """
 
@@ -56,6 +58,7 @@ class Fault:
         self.code = spec.get("code", "InternalError")
         self.message = spec.get("message", "injected by s3_fault_proxy")
         self.drop = bool(spec.get("drop", False))
+        self.delay_ms = int(spec.get("delay_ms", 0))
         self.times = int(spec.get("times", 1))
 
     def matches(self, method, path, query):
@@ -159,6 +162,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         }
 
         fault = self.state.take_fault(self.command, path, query)
+        if fault is not None and fault.delay_ms:
+            entry["delayed_ms"] = fault.delay_ms
+            time.sleep(fault.delay_ms / 1000.0)
+            fault = None
         if fault is not None:
             entry["fault"] = "drop" if fault.drop else fault.status
             entry["status"] = None if fault.drop else fault.status

@@ -192,6 +192,16 @@ TEST_F(StoreFileTest, FetchOfAMissingArtifactSaysWhatToCheck) {
             "ftp://host/x.jar: unknown store; use a path, file://, s3:// or http(s)://");
 }
 
+TEST(StoreFetchName, AnEncodedSlashCannotClimbOutOfTheDirectory) {
+  auto fetched = fetch_artifact("http://127.0.0.1:9/x/..%2F..%2Fevil.jar", "/tmp/unused-dir", "");
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_EQ(fetched.error().code, ExitCode::Usage);
+  EXPECT_EQ(fetched.error().message,
+            "http://127.0.0.1:9/x/..%2F..%2Fevil.jar: the file name holds an encoded '/'; give "
+            "the artifact's plain URI");
+  std::filesystem::remove_all("/tmp/unused-dir");
+}
+
 TEST(StoreFileUri, RoundTripsAndRefusesHosts) {
   EXPECT_EQ(*file_uri_to_path("file:///var/lib/x"), fs::path("/var/lib/x"));
   EXPECT_EQ(*file_uri_to_path("file:///tmp/a%20b/"), fs::path("/tmp/a b/"));
