@@ -39,6 +39,8 @@ if [[ ! -x $verify_health ]]; then
 fi
 
 work=$(mktemp -d /tmp/switchyard-demo.XXXXXX)
+# nginx workers run as an unprivileged user and must read the live-port file.
+chmod 755 "$work"
 cleanup() {
   harness_cleanup
   rm -rf "$work"
