@@ -234,7 +234,11 @@ Result<TlsOptions> pick_tls(const VerifyHealthOptions& options, const SettingSou
   tls.insecure = options.insecure;
   if (!tls.insecure && settings.find) {
     auto configured = settings.find("health.insecure");
-    tls.insecure = configured && (*configured == "true" || *configured == "1");
+    std::string text = configured.value_or("");
+    for (char& c : text)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // The configuration has checked it is a boolean; these are its "true" spellings.
+    tls.insecure = text == "true" || text == "yes" || text == "on" || text == "1";
   }
   return tls;
 }
@@ -359,8 +363,9 @@ Result<HealthCheck> make_health_check(const VerifyHealthOptions& options,
   auto json = pick_json(options, settings);
   if (!json) return json.error();
   check.expect.json = *json;
-  check.expect.version =
-      pick(options.expect_version, "--expect-version", "health.expect_version", settings).text;
+  // The version changes with every deploy, so it is a flag only (the
+  // pipeline passes the manifest's app_version).
+  check.expect.version = options.expect_version;
 
   auto headers = pick_headers(options, environment, settings);
   if (!headers) return headers.error();

@@ -97,7 +97,6 @@ TEST(MakeHealthCheck, SettingsFillWhatFlagsDoNotGive) {
                                {"health.interval", "50ms"},
                                {"health.expect_status", "200"},
                                {"health.successes", "2"},
-                               {"health.expect_version", "3.1"},
                                {"health.insecure", "true"}},
                               {"status=UP"}, {{"X-From-Config", "yes"}});
   auto made = make_health_check(options, {}, settings);
@@ -108,7 +107,7 @@ TEST(MakeHealthCheck, SettingsFillWhatFlagsDoNotGive) {
   EXPECT_EQ(made->request_timeout, 2s);
   EXPECT_EQ(made->expect.status, 200);
   EXPECT_EQ(made->successes, 2);
-  EXPECT_EQ(made->expect.version, "3.1");
+  EXPECT_EQ(made->expect.version, "");
   EXPECT_EQ(made->expect.json.size(), 1u);
   EXPECT_EQ(made->headers, (HttpHeaders{{"X-From-Config", "yes"}}));
   EXPECT_TRUE(made->tls.insecure);
