@@ -107,21 +107,8 @@ pick_ports() {
 }
 
 # stop_mode_services: stops whatever listens on this mode's two slot ports.
-# The ports were picked free by this run, so what listens there is ours.
 stop_mode_services() {
-  local port pid
-  for port in ${port_blue:-} ${port_green:-}; do
-    for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-      kill -TERM "$pid" 2>/dev/null
-    done
-  done
-  for port in ${port_blue:-} ${port_green:-}; do
-    if ! wait_port_free "$port" 10 2>/dev/null; then
-      for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-        kill -KILL "$pid" 2>/dev/null
-      done
-    fi
-  done
+  stop_listeners ${port_blue:-} ${port_green:-}
 }
 
 # --- baseline: the users' script ---------------------------------------------

@@ -41,8 +41,12 @@ fi
 work=$(mktemp -d /tmp/switchyard-demo.XXXXXX)
 # nginx workers run as an unprivileged user and must read the live-port file.
 chmod 755 "$work"
+port_blue="" port_green=""
 cleanup() {
   harness_cleanup
+  # The slots switch-traffic started run detached (as they must, to outlive
+  # a CI job); they listen on the two ports this run picked.
+  stop_listeners $port_blue $port_green
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -129,6 +133,7 @@ target:
   ports: [$port_blue, $port_green]
   start_command: [java, ${java_args} -jar, "{artifact}", "--server.port={port}"]
   drain_timeout: 10s
+  keep_warm: 1m
   nginx:
     mode: seamless
     prefix: "$work/nginx"
@@ -147,7 +152,8 @@ deploy() {
   local jar=$1 version=$2 started
   echo "  switchyard-switch-traffic --artifact .../hello-service-$version.jar"
   started=$(now_ms)
-  if ! "$switch_traffic" --config "$config" --artifact "$jar" --no-verify 2>"$work/deploy-$version.log"; then
+  if ! "$switch_traffic" --config "$config" --artifact "$jar" --version "$version" --no-verify \
+    2>"$work/deploy-$version.log"; then
     cat "$work/deploy-$version.log" >&2
     die "deploying $version failed; switch-traffic's output is above"
   fi
@@ -168,7 +174,7 @@ sleep 2
 
 deploy "$v2_jar" 2.0.0
 sleep 2
-echo "  switchyard-rollback"
+echo "  switchyard-rollback (1.0.0 was kept warm, so nothing has to boot)"
 started=$(now_ms)
 "$build_dir/switchyard-rollback" --config "$config" 2>"$work/rollback.log" ||
   { cat "$work/rollback.log" >&2; die "rollback failed; its output is above"; }
@@ -180,21 +186,23 @@ wait "$wrk_pid"
 [[ -s $work/load.json ]] || die "wrk wrote no result; its output: $(cat "$work/wrk.txt")"
 "$build_dir/switchyard" status --config "$config" || true
 
-read -r requests failed versions < <(/usr/bin/python3 - "$work/load.json" <<'PY'
+read -r requests failed versions last < <(/usr/bin/python3 - "$work/load.json" <<'PY'
 import json, sys
 load = json.load(open(sys.argv[1]))
 e = load["errors"]
 failed = load["non_2xx"] + e["connect"] + e["read"] + e["write"] + e["timeout"]
 seen = sorted(load["versions"].items(), key=lambda item: item[1]["first_ms"])
-print(load["requests"], failed, ",".join(f"{v}:{s['count']}" for v, s in seen))
+last = max(load["versions"].items(), key=lambda item: item[1]["last_ms"])[0] if seen else "none"
+print(load["requests"], failed, ",".join(f"{v}:{s['count']}" for v, s in seen), last)
 PY
 )
-echo "  under load: $requests requests, $failed failed; versions that answered, in order: ${versions//,/, }"
+echo "  under load: $requests requests, $failed failed"
+echo "  responses per version: ${versions//,/, } (the last ones from $last)"
 if ((failed != 0)); then
   die "$failed requests failed during the deploy and rollback; see $work/wrk.txt"
 fi
 ok "no request failed while 1.0.0 -> 2.0.0 -> 1.0.0 went live"
-summary+=("deployed 1.0.0, then 2.0.0 and rolled back to 1.0.0 under load: $requests requests, 0 failed (${versions//,/, })")
+summary+=("deployed 1.0.0, then 2.0.0, and rolled back to 1.0.0 under load: $requests requests, 0 failed (${versions//,/, })")
 
 section "Summary"
 for line in "${summary[@]}"; do echo "  - $line"; done

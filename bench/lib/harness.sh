@@ -161,6 +161,26 @@ wait_ready() {
   return 1
 }
 
+# stop_listeners PORT...: stops (SIGTERM, then SIGKILL after 10 s) whatever
+# listens on these loopback ports: the slots switch-traffic or the users'
+# script started, which run detached from this shell. Only for ports this
+# run picked free itself, so what listens there is its own.
+stop_listeners() {
+  local port pid
+  for port in "$@"; do
+    for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+      kill -TERM "$pid" 2>/dev/null
+    done
+  done
+  for port in "$@"; do
+    if ! wait_port_free "$port" 10 2>/dev/null; then
+      for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        kill -KILL "$pid" 2>/dev/null
+      done
+    fi
+  done
+}
+
 # harness_cleanup: stops every process and nginx this harness started.
 harness_cleanup() {
   local pid prefix
