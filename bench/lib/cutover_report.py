@@ -108,7 +108,34 @@ def markdown(rows: list, cutovers: int, connections: int) -> str:
                     f"{base['cutover_ms_median'] / other['cutover_ms_median']:.1f}x; "
                     f"failed requests (non-2xx + socket errors), baseline {base['non_2xx'] + base['socket_errors']} "
                     f"vs {mode} {other['non_2xx'] + other['socket_errors']}.")
+    lines += bars(by_mode)
     return "\n".join(lines) + "\n"
+
+
+def bars(by_mode: dict) -> list:
+    """Issue 4's bars, each said plainly as met or missed."""
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    lines = ["", "Bars (issue 4):", ""]
+    seamless = by_mode.get("seamless")
+    if seamless:
+        failed = seamless["non_2xx"] + seamless["socket_errors"] + seamless["no_version"]
+        ok = failed == 0 and seamless["requests_per_s"] >= 3000 and seamless["failed_deploys"] == 0
+        lines.append(f"- seamless: 0 failed requests over {seamless['cutovers']} cutovers at >= 3,000 req/s: "
+                     f"{failed} failed at {seamless['requests_per_s']} req/s: {verdict(ok)}")
+    reload = by_mode.get("reload")
+    if reload:
+        lines.append(f"- reload: 0 non-2xx: {reload['non_2xx']}: {verdict(reload['non_2xx'] == 0)} "
+                     f"(socket errors: {reload['socket_errors']})")
+    for mode in ("reload", "seamless"):
+        row = by_mode.get(mode)
+        if row and row["overhead_ms_median"] is not None:
+            lines.append(f"- {mode}: deploy overhead <= 1 s beyond the service's boot: median "
+                         f"{fmt(row['overhead_ms_median'], ' ms')}, worst {fmt(row['overhead_ms_max'], ' ms')}: "
+                         f"{verdict(row['overhead_ms_median'] <= 1000)}")
+    return lines if len(lines) > 3 else []
 
 
 def main() -> int:
