@@ -265,6 +265,10 @@ run_mode() { # MODE
   kill -INT "$wrk_pid"
   wait "$wrk_pid"
   wrk_pid=""
+  # switch-traffic's own record of each deploy's phases, for the report.
+  if [[ -f $mode_dir/state/history.jsonl ]]; then
+    cp "$mode_dir/state/history.jsonl" "$out_dir/$mode.history.jsonl"
+  fi
   stop_mode_services
   nginx_stop "$mode_dir/nginx"
 }

@@ -37,6 +37,7 @@ def summarise(results: Path, mode: str) -> dict:
             "boot_ms": boot,
             "overhead_ms": int(finished) - int(started) - boot if boot else None,
         })
+    phases = phase_medians(results / f"{mode}.history.jsonl", {c["version"] for c in cutovers})
     errors = load["errors"]
     socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
     duration_s = load["duration_us"] / 1e6
@@ -64,8 +65,24 @@ def summarise(results: Path, mode: str) -> dict:
         "overhead_ms_median": median([c["overhead_ms"] for c in cutovers if c["overhead_ms"] is not None]),
         "overhead_ms_max": max([c["overhead_ms"] for c in cutovers if c["overhead_ms"] is not None], default=None),
         "after_ready_ms_median": median([c["after_ready_ms"] for c in cutovers if c["after_ready_ms"] is not None]),
+        "phase_ms_medians": phases,
         "per_cutover": cutovers,
     }
+
+
+def phase_medians(history: Path, versions: set) -> dict:
+    """Median duration of each phase switch-traffic records in history.jsonl
+    (fetch, boot, healthy, switched, drained), over the measured cutovers."""
+    if not history.exists():
+        return {}
+    by_phase = {}
+    for line in history.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("action") != "deploy" or record.get("version") not in versions:
+            continue
+        for phase, ms in record.get("durations_ms", {}).items():
+            by_phase.setdefault(phase, []).append(ms)
+    return {phase: median(values) for phase, values in by_phase.items()}
 
 
 def fmt(value, unit=""):
@@ -108,6 +125,11 @@ def markdown(rows: list, cutovers: int, connections: int) -> str:
                     f"{base['cutover_ms_median'] / other['cutover_ms_median']:.1f}x; "
                     f"failed requests (non-2xx + socket errors), baseline {base['non_2xx'] + base['socket_errors']} "
                     f"vs {mode} {other['non_2xx'] + other['socket_errors']}.")
+    phase_lines = [f"- {r['mode']}: " + ", ".join(f"{phase} {fmt(ms, ' ms')}" for phase, ms in r["phase_ms_medians"].items())
+                   for r in rows if r["phase_ms_medians"]]
+    if phase_lines:
+        lines += ["", "Where switch-traffic's time goes (medians of the phases it records in history.jsonl):", ""]
+        lines += phase_lines
     lines += bars(by_mode)
     return "\n".join(lines) + "\n"
 
