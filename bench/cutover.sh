@@ -57,6 +57,12 @@ while (($# > 0)); do
   esac
 done
 
+for value in "$cutovers" "$connections" "$threads" "$pause" "$baseline_interval"; do
+  if [[ ! $value =~ ^[1-9][0-9]*$ ]]; then
+    echo "$value: not a positive whole number; see bench/cutover.sh --help" >&2
+    exit 2
+  fi
+done
 build_dir=$(realpath "$build_dir")
 jar=$build_dir/sample/hello-service.jar
 switch_traffic=$build_dir/switchyard-switch-traffic
@@ -108,7 +114,7 @@ pick_ports() {
 
 # stop_mode_services: stops whatever listens on this mode's two slot ports.
 stop_mode_services() {
-  stop_listeners ${port_blue:-} ${port_green:-}
+  stop_listeners ${port_blue:+"$port_blue"} ${port_green:+"$port_green"}
 }
 
 # --- baseline: the users' script ---------------------------------------------

@@ -51,7 +51,7 @@ cleanup() {
   harness_cleanup
   # The slots switch-traffic started run detached (as they must, to outlive
   # a CI job); they listen on the two ports this run picked.
-  stop_listeners $port_blue $port_green
+  stop_listeners ${port_blue:+"$port_blue"} ${port_green:+"$port_green"}
   rm -rf "$work"
 }
 trap cleanup EXIT

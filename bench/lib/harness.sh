@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/harness.sh: shared pieces of the cutover benchmark and the demo,
 # sourced by bash scripts. A private nginx (never the system's: its own
 # prefix, config, pid file, logs and temp paths, on a loopback port), free
@@ -9,7 +10,6 @@
 harness_pids=()
 harness_nginx_prefixes=()
 harness_nginx_bin=${NGINX_BIN:-nginx}
-harness_njs_module=${SWITCHYARD_NJS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}
 harness_java_opts=(-XX:TieredStopAtLevel=1 -Xshare:auto -XX:+UseSerialGC -Xmx128m)
 
 now_ms() { date +%s%3N; }
