@@ -11,7 +11,7 @@
 # and reports per mode: requests, requests/s, non-2xx, socket errors, p99
 # latency, cutover time (command start to the first response from the new
 # version through nginx) and deploy overhead (deploy time minus the service's
-# own boot time, measured from its ready line under the same load).
+# own boot time in that deploy, which it prints when it is ready).
 #
 # Options:
 #   --build DIR          build directory with switchyard-* and sample/hello-service.jar (default ./build)
@@ -20,7 +20,6 @@
 #   --connections N      wrk connections (default 50)
 #   --threads N          wrk threads (default 2)
 #   --pause SEC          load-only time between cutovers (default 1)
-#   --boots N            standalone boots per mode to measure the service's boot time (default 3)
 #   --baseline-interval SEC   the baseline's health probe interval (default 5, as the users have it)
 #   --out DIR            where results go (default: a new temporary directory); results.json and summary.md
 #
@@ -39,7 +38,6 @@ modes=baseline,reload,seamless
 connections=50
 threads=2
 pause=1
-boots=3
 baseline_interval=5
 out_dir=""
 deploy_timeout=120
@@ -52,7 +50,6 @@ while (($# > 0)); do
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --pause) pause=$2; shift 2 ;;
-    --boots) boots=$2; shift 2 ;;
     --baseline-interval) baseline_interval=$2; shift 2 ;;
     --out) out_dir=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//;/^set -uo/d'; exit 0 ;;
@@ -60,6 +57,12 @@ while (($# > 0)); do
   esac
 done
 
+for value in "$cutovers" "$connections" "$threads" "$pause" "$baseline_interval"; do
+  if [[ ! $value =~ ^[1-9][0-9]*$ ]]; then
+    echo "$value: not a positive whole number; see bench/cutover.sh --help" >&2
+    exit 2
+  fi
+done
 build_dir=$(realpath "$build_dir")
 jar=$build_dir/sample/hello-service.jar
 switch_traffic=$build_dir/switchyard-switch-traffic
@@ -75,6 +78,8 @@ if [[ ! -f $jar ]]; then
 fi
 
 work=$(mktemp -d /tmp/switchyard-cutover.XXXXXX)
+# nginx workers run as an unprivileged user and must read the live-port file.
+chmod 755 "$work"
 out_dir=${out_dir:-$work/results}
 mkdir -p "$out_dir"
 out_dir=$(realpath "$out_dir")
@@ -108,21 +113,8 @@ pick_ports() {
 }
 
 # stop_mode_services: stops whatever listens on this mode's two slot ports.
-# The ports were picked free by this run, so what listens there is ours.
 stop_mode_services() {
-  local port pid
-  for port in ${port_blue:-} ${port_green:-}; do
-    for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-      kill -TERM "$pid" 2>/dev/null
-    done
-  done
-  for port in ${port_blue:-} ${port_green:-}; do
-    if ! wait_port_free "$port" 10 2>/dev/null; then
-      for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-        kill -KILL "$pid" 2>/dev/null
-      done
-    fi
-  done
+  stop_listeners ${port_blue:+"$port_blue"} ${port_green:+"$port_green"}
 }
 
 # --- baseline: the users' script ---------------------------------------------
@@ -134,7 +126,7 @@ baseline_setup() {
   echo "set \$service_port $port_green;" >"$mode_dir/nginx/conf/service_port.inc"
   nginx_start "$mode_dir/nginx" || return 1
 }
-baseline_deploy() { # JAR
+baseline_deploy() { # JAR [VERSION, unused: the users' script knows no versions]
   NGINX_PREFIX=$mode_dir/nginx NGINX_CONF=$mode_dir/nginx/conf/nginx.conf \
     NGINX_INCLUDE=$mode_dir/nginx/conf/service_port.inc APP_DIR=$mode_dir/app \
     PORT_BLUE=$port_blue PORT_GREEN=$port_green JAVA_OPTS="${harness_java_opts[*]}" \
@@ -186,8 +178,9 @@ target:
 YAML
 }
 
-switchyard_deploy() { # JAR
-  timeout "$deploy_timeout" "$switch_traffic" --config "$mode_dir/switchyard.yml" --artifact "$1" --no-verify
+switchyard_deploy() { # JAR VERSION
+  timeout "$deploy_timeout" "$switch_traffic" --config "$mode_dir/switchyard.yml" --artifact "$1" \
+    --version "$2" --no-verify
 }
 
 # wait_one_slot SECONDS: waits until at most one of the two slot ports is
@@ -203,25 +196,17 @@ wait_one_slot() {
   done
 }
 
-# boot_time_ms: one standalone boot of the sample service on a spare port,
-# launch to ready line, under whatever load runs now.
-boot_time_ms() {
-  local port log launched ready
-  port=$(free_port)
-  log=$work/boot-$port.log
-  launched=$(now_ms)
-  start_service boot "$jar" "$port" "$log"
-  ready=$(wait_ready "$log" 60) || return 1
-  kill -TERM "$started_pid"
-  wait "$started_pid" 2>/dev/null
-  echo $((ready - launched))
-}
-
 # ready_instant VERSION: the ready-line instant of VERSION, from whichever
 # log under this mode's directory holds it (the baseline's app log, or the
 # slot log switch-traffic keeps under its release).
 ready_instant() {
   grep -rhs -m1 "^hello-service ready at [0-9]* port [0-9]* version $1\$" "$mode_dir" | awk '{print $4}' | head -1
+}
+
+# boot_ms VERSION: the service's own boot time in that deploy, process start
+# to ready, as it printed it.
+boot_ms() {
+  grep -rhs -m1 "^hello-service $1: ready [0-9]* ms after the process started\$" "$mode_dir" | awk '{print $4}' | head -1
 }
 
 run_mode() { # MODE
@@ -244,7 +229,7 @@ run_mode() { # MODE
 
   # v1 goes live before the load starts.
   log "$mode: deploying 1.0.1 before the load"
-  if ! $deploy "$(version_jar 1)" >"$mode_dir/deploy-1.log" 2>&1; then
+  if ! $deploy "$(version_jar 1)" 1.0.1 >"$mode_dir/deploy-1.log" 2>&1; then
     log "$mode: the first deploy failed; see below"
     tail -20 "$mode_dir/deploy-1.log" >&2
     stop_mode_services
@@ -263,23 +248,16 @@ run_mode() { # MODE
   wrk_pid=$!
   sleep 2
 
-  # The service's own boot time under this load.
-  local boot_list=""
-  for _ in $(seq "$boots"); do
-    boot_list+="$(boot_time_ms) "
-  done
-  log "$mode: standalone boots under load (ms): $boot_list"
-  echo "$boot_list" >"$out_dir/$mode.boots"
-
-  local k version started finished status ready
+  local k version started finished status ready boot
   for k in $(seq 1 "$cutovers"); do
     version=1.0.$((k + 1))
     started=$(now_ms)
-    $deploy "$(version_jar $((k + 1)))" >"$mode_dir/deploy-$((k + 1)).log" 2>&1
+    $deploy "$(version_jar $((k + 1)))" "$version" >"$mode_dir/deploy-$((k + 1)).log" 2>&1
     status=$?
     finished=$(now_ms)
     ready=$(ready_instant "$version")
-    echo "$k $version $started $finished $status ${ready:-0}" >>"$records"
+    boot=$(boot_ms "$version")
+    echo "$k $version $started $finished $status ${ready:-0} ${boot:-0}" >>"$records"
     log "$mode: cutover $k to $version: exit $status in $((finished - started)) ms"
     if ((status != 0)); then
       tail -5 "$mode_dir/deploy-$((k + 1)).log" >&2
@@ -293,6 +271,10 @@ run_mode() { # MODE
   kill -INT "$wrk_pid"
   wait "$wrk_pid"
   wrk_pid=""
+  # switch-traffic's own record of each deploy's phases, for the report.
+  if [[ -f $mode_dir/state/history.jsonl ]]; then
+    cp "$mode_dir/state/history.jsonl" "$out_dir/$mode.history.jsonl"
+  fi
   stop_mode_services
   nginx_stop "$mode_dir/nginx"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/harness.sh: shared pieces of the cutover benchmark and the demo,
 # sourced by bash scripts. A private nginx (never the system's: its own
 # prefix, config, pid file, logs and temp paths, on a loopback port), free
@@ -9,7 +10,6 @@
 harness_pids=()
 harness_nginx_prefixes=()
 harness_nginx_bin=${NGINX_BIN:-nginx}
-harness_njs_module=${SWITCHYARD_NJS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}
 harness_java_opts=(-XX:TieredStopAtLevel=1 -Xshare:auto -XX:+UseSerialGC -Xmx128m)
 
 now_ms() { date +%s%3N; }
@@ -159,6 +159,26 @@ wait_ready() {
   done
   echo "$log: no ready line after $2 s" >&2
   return 1
+}
+
+# stop_listeners PORT...: stops (SIGTERM, then SIGKILL after 10 s) whatever
+# listens on these loopback ports: the slots switch-traffic or the users'
+# script started, which run detached from this shell. Only for ports this
+# run picked free itself, so what listens there is its own.
+stop_listeners() {
+  local port pid
+  for port in "$@"; do
+    for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+      kill -TERM "$pid" 2>/dev/null
+    done
+  done
+  for port in "$@"; do
+    if ! wait_port_free "$port" 10 2>/dev/null; then
+      for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        kill -KILL "$pid" 2>/dev/null
+      done
+    fi
+  done
 }
 
 # harness_cleanup: stops every process and nginx this harness started.

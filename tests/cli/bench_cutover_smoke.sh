@@ -29,7 +29,7 @@ if [[ -x $bin_dir/switchyard-switch-traffic ]]; then
 fi
 
 timeout 300 bash "$source_dir/bench/cutover.sh" --build "$bin_dir" --cutovers 1 --modes "$modes" \
-  --connections 8 --threads 1 --boots 1 --pause 1 --baseline-interval 1 --out "$out"
+  --connections 8 --threads 1 --pause 1 --baseline-interval 1 --out "$out"
 status=$?
 if ((status != 0)); then
   echo "FAIL: bench/cutover.sh exited $status" >&2

@@ -91,6 +91,12 @@ if wait_ready main; then
     fi
   fi
   check_eq "ready line count" 1 "$(wc -l <"$work/main.out")"
+  boot_line=$(grep 'after the process started' "$work/main.err")
+  if [[ ! $boot_line =~ ^hello-service\ 1\.0\.0:\ ready\ ([0-9]+)\ ms\ after\ the\ process\ started$ ]]; then
+    fail "boot time line on stderr: unexpected: '$boot_line'"
+  elif ((BASH_REMATCH[1] > answered - launched + 50)); then
+    fail "boot time line: ${BASH_REMATCH[1]} ms, longer than launch to first answer ($((answered - launched)) ms)"
+  fi
 
   # Health, version and the X-App-Version header on every response.
   check_eq "GET /actuator/health" '200 1.0.0 {"status":"UP"}' "$(request "http://127.0.0.1:$port/actuator/health")"
