@@ -8,9 +8,10 @@
 #   1. build v1 and v2 of the sample service with Maven (offline);
 #   2. gate on health: a healthy service passes switchyard-verify-health, a
 #      DOWN one is refused with the reason;
-#   3. (once switchyard-switch-traffic is built) deploy v1 behind nginx, put a
-#      light load on it, deploy v2 under the load, show that no request failed
-#      and which versions answered, roll back to v1.
+#   3. deploy v1 behind a private nginx (seamless mode) with
+#      switchyard-switch-traffic, put a light load on it, deploy v2 under the
+#      load, roll back to v1, and show that no request failed and which
+#      versions answered.
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -104,11 +105,94 @@ summary+=("verify-health refused an unhealthy 2.0.0 (exit 1)")
 kill -TERM "$v2_pid"
 wait "$v2_pid" 2>/dev/null
 
-section "3. Zero-downtime deploy behind nginx"
+section "3. Zero-downtime deploy behind nginx (seamless mode)"
 if [[ ! -x $switch_traffic ]]; then
-  echo "  switchyard-switch-traffic is not built yet (issue 4); this part runs once it is."
-  summary+=("zero-downtime deploy: not run (switch-traffic not built yet)")
+  die "$switch_traffic: not built; build switchyard first (cmake --build $build_dir)"
 fi
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+  die "wrk or nginx: not found; run scripts/setup first"
+fi
+nginx_port=$(free_port)
+port_blue=$(free_port)
+port_green=$(free_port)
+while [[ $port_green == "$port_blue" ]]; do port_green=$(free_port); done
+config=$work/switchyard.yml
+java_args=$(printf '"%s", ' "${harness_java_opts[@]}")
+cat >"$config" <<YAML
+# The demo's switchyard.yml: a host whose state, nginx and slots all live
+# under $work.
+app: hello
+target:
+  state_dir: "$work/host"
+  ports: [$port_blue, $port_green]
+  start_command: [java, ${java_args} -jar, "{artifact}", "--server.port={port}"]
+  drain_timeout: 10s
+  nginx:
+    mode: seamless
+    prefix: "$work/nginx"
+    conf: "$work/nginx/conf/nginx.conf"
+    router_script: "$source_dir/runner/nginx/router.js"
+    url: "http://127.0.0.1:$nginx_port/"
+YAML
+"$switch_traffic" --config "$config" --print-nginx-config >"$work/snippet.conf" ||
+  die "switch-traffic could not print the nginx configuration for $config"
+nginx_write_conf "$work/nginx" "$nginx_port" snippet "$work/snippet.conf"
+nginx_start "$work/nginx" || die "the private nginx did not start; see $work/nginx/logs/error.log"
+ok "private nginx on 127.0.0.1:$nginx_port (the configuration switch-traffic --print-nginx-config gives), slots $port_blue and $port_green"
+
+# deploy JAR VERSION: one switch-traffic run, timed.
+deploy() {
+  local jar=$1 version=$2 started
+  echo "  switchyard-switch-traffic --artifact .../hello-service-$version.jar"
+  started=$(now_ms)
+  if ! "$switch_traffic" --config "$config" --artifact "$jar" --no-verify 2>"$work/deploy-$version.log"; then
+    cat "$work/deploy-$version.log" >&2
+    die "deploying $version failed; switch-traffic's output is above"
+  fi
+  ok "$version live in $(($(now_ms) - started)) ms"
+}
+
+deploy "$v1_jar" 1.0.0
+"$verify_health" --expect-version 1.0.0 --timeout 10s "http://127.0.0.1:$nginx_port/actuator/health" ||
+  die "nginx does not answer with 1.0.0"
+ok "verify-health: 1.0.0 answers through nginx"
+
+echo "  starting a light load: wrk, 4 keep-alive connections, GET / and POST /echo"
+LOAD_RESULT=$work/load.json wrk -t1 -c4 -d120s --timeout 5s -s "$source_dir/bench/load.lua" \
+  "http://127.0.0.1:$nginx_port" >"$work/wrk.txt" 2>&1 &
+wrk_pid=$!
+harness_pids+=("$wrk_pid")
+sleep 2
+
+deploy "$v2_jar" 2.0.0
+sleep 2
+echo "  switchyard-rollback"
+started=$(now_ms)
+"$build_dir/switchyard-rollback" --config "$config" 2>"$work/rollback.log" ||
+  { cat "$work/rollback.log" >&2; die "rollback failed; its output is above"; }
+ok "rolled back to 1.0.0 in $(($(now_ms) - started)) ms"
+sleep 2
+
+kill -INT "$wrk_pid"
+wait "$wrk_pid"
+[[ -s $work/load.json ]] || die "wrk wrote no result; its output: $(cat "$work/wrk.txt")"
+"$build_dir/switchyard" status --config "$config" || true
+
+read -r requests failed versions < <(/usr/bin/python3 - "$work/load.json" <<'PY'
+import json, sys
+load = json.load(open(sys.argv[1]))
+e = load["errors"]
+failed = load["non_2xx"] + e["connect"] + e["read"] + e["write"] + e["timeout"]
+seen = sorted(load["versions"].items(), key=lambda item: item[1]["first_ms"])
+print(load["requests"], failed, ",".join(f"{v}:{s['count']}" for v, s in seen))
+PY
+)
+echo "  under load: $requests requests, $failed failed; versions that answered, in order: ${versions//,/, }"
+if ((failed != 0)); then
+  die "$failed requests failed during the deploy and rollback; see $work/wrk.txt"
+fi
+ok "no request failed while 1.0.0 -> 2.0.0 -> 1.0.0 went live"
+summary+=("deployed 1.0.0, then 2.0.0 and rolled back to 1.0.0 under load: $requests requests, 0 failed (${versions//,/, })")
 
 section "Summary"
 for line in "${summary[@]}"; do echo "  - $line"; done

@@ -196,8 +196,53 @@ Result<std::optional<AwsCredentials>> from_environment(const AwsChainOptions& op
 
 // --- STS ----------------------------------------------------------------------
 
-// The text of the first <tag>...</tag> in `xml`, entities decoded; STS's
-// answers are flat enough that this is all the XML reading needed.
+void append_utf8(std::string& out, unsigned long code) {
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    out += static_cast<char>(0xC0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else if (code < 0x10000) {
+    out += static_cast<char>(0xE0 | (code >> 12));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (code >> 18));
+    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  }
+}
+
+// Decodes the five named XML entities and numeric ones; anything else is
+// kept as written.
+std::string decode_xml_entities(std::string_view text) {
+  static const std::map<std::string_view, char> k_named = {
+      {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto semi = text[i] == '&' ? text.find(';', i) : std::string_view::npos;
+    if (semi == std::string_view::npos) {
+      out += text[i];
+      continue;
+    }
+    std::string_view entity = text.substr(i + 1, semi - i - 1);
+    if (auto named = k_named.find(entity); named != k_named.end()) {
+      out += named->second;
+    } else if (entity.starts_with("#")) {
+      bool hex = entity.starts_with("#x");
+      append_utf8(out, std::strtoul(std::string(entity.substr(hex ? 2 : 1)).c_str(), nullptr,
+                                    hex ? 16 : 10));
+    } else {
+      out += text.substr(i, semi - i + 1);
+    }
+    i = semi;
+  }
+  return out;
+}
+
+// The text of the first <tag>...</tag> in `xml`; STS's answers are flat
+// enough that this is all the XML reading needed.
 std::string xml_text(std::string_view xml, std::string_view tag) {
   std::string open = "<" + std::string(tag) + ">";
   std::string close = "</" + std::string(tag) + ">";
@@ -206,60 +251,7 @@ std::string xml_text(std::string_view xml, std::string_view tag) {
   start += open.size();
   auto end = xml.find(close, start);
   if (end == std::string_view::npos) return "";
-  std::string_view raw = xml.substr(start, end - start);
-  std::string out;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '&') {
-      out += raw[i];
-      continue;
-    }
-    auto semi = raw.find(';', i);
-    if (semi == std::string_view::npos) {
-      out += raw[i];
-      continue;
-    }
-    std::string_view entity = raw.substr(i + 1, semi - i - 1);
-    if (entity == "amp") {
-      out += '&';
-    } else if (entity == "lt") {
-      out += '<';
-    } else if (entity == "gt") {
-      out += '>';
-    } else if (entity == "quot") {
-      out += '"';
-    } else if (entity == "apos") {
-      out += '\'';
-    } else if (entity.starts_with("#x") || entity.starts_with("#")) {
-      bool hex = entity.starts_with("#x");
-      unsigned long code =
-          std::strtoul(std::string(entity.substr(hex ? 2 : 1)).c_str(), nullptr, hex ? 16 : 10);
-      if (code < 0x80) {
-        out += static_cast<char>(code);
-      } else {
-        // Encode as UTF-8; STS only ever escapes ASCII, but be correct.
-        std::string utf8;
-        if (code < 0x800) {
-          utf8 += static_cast<char>(0xC0 | (code >> 6));
-        } else {
-          if (code < 0x10000) {
-            utf8 += static_cast<char>(0xE0 | (code >> 12));
-          } else {
-            utf8 += static_cast<char>(0xF0 | (code >> 18));
-            utf8 += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-          }
-          utf8 += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        }
-        utf8 += static_cast<char>(0x80 | (code & 0x3F));
-        out += utf8;
-      }
-    } else {
-      out += raw.substr(i, semi - i + 1);
-      i = semi;
-      continue;
-    }
-    i = semi;
-  }
-  return out;
+  return decode_xml_entities(xml.substr(start, end - start));
 }
 
 std::string sts_endpoint(const AwsChainOptions& options, const Profile* profile) {
@@ -382,6 +374,112 @@ Result<AwsCredentials> assume_role_with_web_identity(
   return credentials;
 }
 
+// --- container credentials (ECS, CodeBuild, EKS Pod Identity) -----------------
+
+// Reads the JSON both the container endpoint and instance metadata answer
+// with: AccessKeyId, SecretAccessKey, Token, Expiration.
+Result<AwsCredentials> credentials_from_json(const std::string& body, const std::string& subject) {
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(body, ec);
+  if (ec || !json.is_object()) {
+    return unavailable(subject + ": the credentials answer is not JSON; try again");
+  }
+  const auto& object = json.as_object();
+  auto text = [&](const char* key) -> std::string {
+    const auto* value = object.if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+  };
+  if (std::string code = text("Code"); !code.empty() && code != "Success") {
+    return unavailable(subject + ": the service says " + code + "; check the role attached");
+  }
+  AwsCredentials credentials;
+  credentials.access_key_id = text("AccessKeyId");
+  credentials.secret_access_key = text("SecretAccessKey");
+  credentials.session_token = text("Token");
+  add_secret(credentials.secret_access_key);
+  add_secret(credentials.session_token);
+  credentials.expiration = parse_iso8601_utc(text("Expiration"));
+  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
+    return unavailable(subject + ": the answer has no AccessKeyId/SecretAccessKey; try again");
+  }
+  return credentials;
+}
+
+// The container credentials endpoint must not receive the authorization
+// token anywhere but the container agent: https, or http to loopback or the
+// ECS/EKS agent addresses (the rule the AWS SDKs apply).
+bool allowed_container_url(const std::string& url) {
+  if (url.starts_with("https://")) return true;
+  if (!url.starts_with("http://")) return false;
+  std::string rest = url.substr(7);
+  std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  std::string host = authority;
+  if (host.starts_with("[")) {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  return host == "localhost" || host.starts_with("127.") || host == "[::1]" ||
+         host == "169.254.170.2" || host == "169.254.170.23" || host == "[fd00:ec2::23]";
+}
+
+Result<std::optional<AwsCredentials>> from_container(const AwsChainOptions& options) {
+  std::string url;
+  std::string variable;
+  if (auto relative = env_of(options, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+    url = "http://169.254.170.2" + *relative;
+    variable = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+  } else if (auto full = env_of(options, "AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    url = *full;
+    variable = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+    if (!allowed_container_url(url)) {
+      return usage_error("AWS credentials: " + variable + " " + url +
+                         ": only https, or http to loopback or the container agent "
+                         "(169.254.170.2, 169.254.170.23), may receive credentials; fix the URL");
+    }
+  } else {
+    return std::optional<AwsCredentials>();
+  }
+  std::string subject = "AWS credentials: container credentials at " + url + " (" + variable + ")";
+
+  HttpRequest request;
+  request.url = url;
+  request.timeout = std::chrono::seconds(2);
+  request.connect_timeout = std::chrono::seconds(2);
+  std::string authorization;
+  if (auto token_file = env_of(options, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+    std::ifstream in(*token_file, std::ios::binary);
+    if (!in) {
+      return usage_error("AWS credentials: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *token_file +
+                         ": cannot read it (" + std::strerror(errno) + "); check the path");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    authorization = trim(text.str());
+  } else if (auto token = env_of(options, "AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+    authorization = *token;
+  }
+  if (!authorization.empty()) {
+    add_secret(authorization);
+    request.headers = {{"Authorization", authorization}};
+  }
+  RetryPolicy policy;
+  policy.attempts = 3;
+  policy.first_backoff = std::chrono::milliseconds(100);
+  HttpOutcome outcome = http_send_with_retries(request, policy);
+  if (!outcome.response) {
+    return unavailable(subject + ": " + outcome.failure_text + "; is the container agent running?");
+  }
+  if (outcome.response->status != 200) {
+    return unavailable(subject + ": HTTP " + std::to_string(outcome.response->status) +
+                       "; check the task role and the authorization token");
+  }
+  auto credentials = credentials_from_json(outcome.response->body, subject);
+  if (!credentials) return credentials.error();
+  credentials->source = "container credentials (" + variable + ")";
+  return std::optional<AwsCredentials>(std::move(*credentials));
+}
+
 // --- instance metadata --------------------------------------------------------
 
 std::string imds_endpoint(const AwsChainOptions& options) {
@@ -453,32 +551,10 @@ Result<std::optional<AwsCredentials>> from_instance_metadata(const AwsChainOptio
     return unavailable(subject + ": HTTP " + std::to_string(answer.response->status) +
                        " for the role's credentials; check the instance profile");
   }
-  boost::system::error_code ec;
-  boost::json::value json = boost::json::parse(answer.response->body, ec);
-  if (ec || !json.is_object()) {
-    return unavailable(subject + ": the credentials answer is not JSON; try again");
-  }
-  const auto& object = json.as_object();
-  auto text = [&](const char* key) -> std::string {
-    const auto* value = object.if_contains(key);
-    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
-  };
-  if (std::string code = text("Code"); !code.empty() && code != "Success") {
-    return unavailable(subject + ": the metadata service says " + code +
-                       "; check the instance profile");
-  }
-  AwsCredentials credentials;
-  credentials.access_key_id = text("AccessKeyId");
-  credentials.secret_access_key = text("SecretAccessKey");
-  credentials.session_token = text("Token");
-  add_secret(credentials.secret_access_key);
-  add_secret(credentials.session_token);
-  credentials.expiration = parse_iso8601_utc(text("Expiration"));
-  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-    return unavailable(subject + ": the answer has no AccessKeyId/SecretAccessKey; try again");
-  }
-  credentials.source = "EC2 instance metadata (role " + role + ")";
-  return std::optional<AwsCredentials>(std::move(credentials));
+  auto credentials = credentials_from_json(answer.response->body, subject);
+  if (!credentials) return credentials.error();
+  credentials->source = "EC2 instance metadata (role " + role + ")";
+  return std::optional<AwsCredentials>(std::move(*credentials));
 }
 
 // --- shared files -------------------------------------------------------------
@@ -510,6 +586,61 @@ Result<std::optional<AwsCredentials>> from_profile_keys(const Profile& profile,
 
 Result<AwsCredentials> resolve_chain(const AwsChainOptions& options, int depth);
 
+// The credentials that assume the profile's role: its source_profile (which
+// may be the profile itself), or its credential_source.
+Result<AwsCredentials> role_source_credentials(const AwsChainOptions& options,
+                                               const Profile& profile, const std::string& role_arn,
+                                               int depth) {
+  std::string source_profile = profile_value(profile, "source_profile");
+  std::string credential_source = profile_value(profile, "credential_source");
+  if (!source_profile.empty() && source_profile == profile.name) {
+    // A profile may name itself: its own keys assume the role.
+    auto keys = from_profile_keys(profile, profile.in_credentials, profile.credentials);
+    if (!keys) return keys.error();
+    if (!*keys) keys = from_profile_keys(profile, profile.in_config, profile.config);
+    if (!keys) return keys.error();
+    if (!*keys) {
+      return usage_error("AWS profile '" + profile.name +
+                         "': source_profile names itself but it has no keys; add "
+                         "aws_access_key_id and aws_secret_access_key to it");
+    }
+    return std::move(**keys);
+  }
+  if (!source_profile.empty()) {
+    if (depth >= 4) {
+      return usage_error("AWS profile '" + profile.name +
+                         "': source_profile chain is too deep or loops; point source_profile at "
+                         "a profile with keys");
+    }
+    AwsChainOptions source_options = options;
+    source_options.profile = source_profile;
+    return resolve_chain(source_options, depth + 1);
+  }
+  if (credential_source == "Environment") {
+    auto env = from_environment(options);
+    if (!env) return env.error();
+    if (!*env) {
+      return usage_error("AWS profile '" + profile.name +
+                         "': credential_source = Environment but AWS_ACCESS_KEY_ID is not set; "
+                         "set it or change credential_source");
+    }
+    return std::move(**env);
+  }
+  if (credential_source == "Ec2InstanceMetadata") {
+    auto imds = from_instance_metadata(options);
+    if (!imds) return imds.error();
+    if (!*imds) {
+      return unavailable("AWS profile '" + profile.name +
+                         "': credential_source = Ec2InstanceMetadata but the instance metadata "
+                         "service has no credentials; attach an instance profile");
+    }
+    return std::move(**imds);
+  }
+  return usage_error("AWS profile '" + profile.name + "': role_arn " + role_arn +
+                     " needs source_profile, credential_source (Environment or "
+                     "Ec2InstanceMetadata) or web_identity_token_file; add one");
+}
+
 // role_arn in a profile: with web_identity_token_file through
 // AssumeRoleWithWebIdentity, with source_profile (or credential_source =
 // Environment / Ec2InstanceMetadata) through AssumeRole signed by those.
@@ -528,53 +659,7 @@ Result<std::optional<AwsCredentials>> from_profile_role(const AwsChainOptions& o
     return std::optional<AwsCredentials>(std::move(*credentials));
   }
 
-  std::string source_profile = profile_value(profile, "source_profile");
-  std::string credential_source = profile_value(profile, "credential_source");
-  Result<AwsCredentials> source = usage_error("");
-  if (!source_profile.empty() && source_profile == profile.name) {
-    // A profile may name itself: its own keys assume the role.
-    auto keys = from_profile_keys(profile, profile.in_credentials, profile.credentials);
-    if (!keys) return keys.error();
-    if (!*keys) keys = from_profile_keys(profile, profile.in_config, profile.config);
-    if (!keys) return keys.error();
-    if (!*keys) {
-      return usage_error("AWS profile '" + profile.name +
-                         "': source_profile names itself but it has no keys; add "
-                         "aws_access_key_id and aws_secret_access_key to it");
-    }
-    source = std::move(**keys);
-  } else if (!source_profile.empty()) {
-    if (depth >= 4) {
-      return usage_error("AWS profile '" + profile.name +
-                         "': source_profile chain is too deep "
-                         "or loops; point source_profile at a profile with keys");
-    }
-    AwsChainOptions source_options = options;
-    source_options.profile = source_profile;
-    source = resolve_chain(source_options, depth + 1);
-  } else if (credential_source == "Environment") {
-    auto env = from_environment(options);
-    if (!env) return env.error();
-    if (!*env) {
-      return usage_error("AWS profile '" + profile.name +
-                         "': credential_source = Environment but AWS_ACCESS_KEY_ID is not set; "
-                         "set it or change credential_source");
-    }
-    source = std::move(**env);
-  } else if (credential_source == "Ec2InstanceMetadata") {
-    auto imds = from_instance_metadata(options);
-    if (!imds) return imds.error();
-    if (!*imds) {
-      return unavailable("AWS profile '" + profile.name +
-                         "': credential_source = Ec2InstanceMetadata but the instance metadata "
-                         "service has no credentials; attach an instance profile");
-    }
-    source = std::move(**imds);
-  } else {
-    return usage_error("AWS profile '" + profile.name + "': role_arn " + role_arn +
-                       " needs source_profile, credential_source (Environment or "
-                       "Ec2InstanceMetadata) or web_identity_token_file; add one");
-  }
+  auto source = role_source_credentials(options, profile, role_arn, depth);
   if (!source) return source.error();
   auto credentials =
       call_sts(options, &profile, "AssumeRole", role_arn,
@@ -651,7 +736,13 @@ Result<AwsCredentials> resolve_chain(const AwsChainOptions& options, int depth) 
                        "aws_access_key_id and aws_secret_access_key to it");
   }
 
-  // 5. EC2 instance metadata.
+  // 5. Container credentials (ECS, CodeBuild, EKS Pod Identity), when the
+  // container agent says where they are.
+  auto container = from_container(options);
+  if (!container) return container.error();
+  if (*container) return std::move(**container);
+
+  // 6. EC2 instance metadata.
   if (!imds_disabled(options)) {
     auto imds = from_instance_metadata(options);
     if (!imds) return imds.error();

@@ -56,9 +56,12 @@ struct AwsChainOptions {
 // AWS_WEB_IDENTITY_TOKEN_FILE [+ AWS_ROLE_SESSION_NAME]) through STS at
 // AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or https://sts.<region>.amazonaws.com;
 // the profile in ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE) then
-// ~/.aws/config (AWS_CONFIG_FILE), including role_arn + web_identity_token_file
-// there; EC2 instance metadata (IMDSv2) at AWS_EC2_METADATA_SERVICE_ENDPOINT or
-// http://169.254.169.254 unless AWS_EC2_METADATA_DISABLED=true.
+// ~/.aws/config (AWS_CONFIG_FILE), including a role_arn there (with
+// web_identity_token_file, source_profile or credential_source); container
+// credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI, with
+// AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]); EC2 instance metadata (IMDSv2) at
+// AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254 unless
+// AWS_EC2_METADATA_DISABLED=true.
 // Every secret is registered with add_secret the moment it is read.
 // Errors: exit 3 when none is found ("AWS credentials: none found; looked in
 // ..."), or when STS refuses; exit 2 for a half-set environment, an explicit

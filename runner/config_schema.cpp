@@ -19,11 +19,14 @@ const std::vector<ConfigKey>& config_schema() {
 
       // build: build-jar, the Maven or Gradle build that makes the jar.
       {"build.tool", String, "auto",
-       "which build to run: auto detects ./gradlew, ./mvnw, gradle or mvn; command runs "
-       "build.command",
+       "which build to run: auto runs build.command when set, else detects ./gradlew, ./mvnw, "
+       "gradle or mvn; command runs build.command",
        "auto|maven|gradle|command"},
       {"build.command", StringList, "",
-       "the build as an argument vector, for build.tool: command (never a shell string)"},
+       "the build as an argument vector (never a shell string); used by build.tool auto or "
+       "command"},
+      {"build.args", StringList, "",
+       "arguments added to the detected Maven or Gradle build ([-o] builds offline)"},
       {"build.jar", String, "", "a glob that picks the runnable jar when the build makes several"},
       {"build.version", String, "{project_version}-{short_sha}",
        "the release label template: {project_version} {sha} {short_sha} {branch} {build} {time}"},
@@ -65,6 +68,49 @@ const std::vector<ConfigKey>& config_schema() {
       {"target.stop_grace", Time, "10s", "time between SIGTERM and SIGKILL when stopping a slot"},
       {"target.keep_releases", Integer, "5", "how many releases to keep on the host"},
       {"target.lock_timeout", Time, "10m", "how long a deploy waits for another to finish"},
+      // target, continued (host helper): how slots run and how nginx is switched.
+      {"target.start_command", StringList, "[java, -jar, \"{artifact}\", \"--server.port={port}\"]",
+       "the service's start command as an argument vector; placeholders {artifact} {port} "
+       "{version} {environment} {slot}"},
+      {"target.working_directory", String, "",
+       "the service's working directory (default: its release directory)"},
+      {"target.user", String, "",
+       "the user the service runs as (needs root; default: the deployer)"},
+      {"target.run_as", String, "process",
+       "how a slot runs: process (detached process group) or systemd (template unit "
+       "<app>@.service)",
+       "process|systemd"},
+      {"target.systemd.unit_dir", String, "/etc/systemd/system",
+       "where systemd mode writes the template unit <app>@.service"},
+      {"target.systemd.systemctl", String, "systemctl", "the systemctl program systemd mode runs"},
+      {"target.nginx.mode", String, "reload",
+       "how nginx is switched: reload (rewrite the include, nginx -t, reload) or seamless (njs "
+       "router, no reload)",
+       "reload|seamless"},
+      {"target.nginx.binary", String, "nginx", "the nginx program (for nginx -t and reload)"},
+      {"target.nginx.prefix", String, "", "nginx -p PREFIX (default: nginx's own)"},
+      {"target.nginx.conf", String, "", "nginx -c CONF (default: nginx's own)"},
+      {"target.nginx.include", String, "",
+       "reload mode: the include switchyard rewrites (set $service_port N; or server "
+       "127.0.0.1:N;)"},
+      {"target.nginx.include_format", String, "set",
+       "what the include holds: set (set $service_port N;) or server (server 127.0.0.1:N;)",
+       "set|server"},
+      {"target.nginx.live_port_file", String, "",
+       "seamless mode: the file the njs router reads the live port from (default: "
+       "<state_dir>/live-port)"},
+      {"target.nginx.pid_file", String, "",
+       "the nginx master's pid file (default: the conf's pid directive, else /run/nginx.pid)"},
+      {"target.nginx.upstream_name", String, "switchyard",
+       "names the snippet's upstream blocks; one per app sharing an nginx"},
+      {"target.nginx.router_script", String, "",
+       "seamless mode: the njs router (default: share/switchyard/nginx/router.js)"},
+      {"target.nginx.url", String, "http://127.0.0.1/",
+       "how the switch reaches nginx to confirm the new version answers"},
+      {"target.nginx.confirm_timeout", Time, "10s",
+       "how long the new version has to answer through nginx before the switch is undone"},
+      {"target.keep_warm", Time, "0s",
+       "how long the previous slot keeps running after a switch, for an instant rollback"},
   };
   return schema;
 }

@@ -66,6 +66,8 @@ int switchyard_main(int argc, char** argv) {
   // The runner's own host subcommands, before any step executable.
   if (command == "status") return status_main(argc - 1, argv + 1);
   if (command == "restore") return restore_main(argc - 1, argv + 1);
+  // Not listed in the usage: switch-traffic runs it detached (target.keep_warm).
+  if (command == "expire-warm") return expire_warm_main(argc - 1, argv + 1);
   auto executable = step_executable(command, self_directory());
   if (executable.empty() || command.find('/') != std::string_view::npos) {
     std::cerr << "switchyard: '" << command

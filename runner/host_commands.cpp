@@ -4,9 +4,13 @@
 
 #include <fstream>
 #include <iostream>
+#include <thread>
 
+#include "runner/ci.hpp"
 #include "runner/health.hpp"
+#include "runner/host_lock.hpp"
 #include "runner/log.hpp"
+#include "runner/process.hpp"
 #include "runner/switch.hpp"
 
 namespace switchyard {
@@ -200,6 +204,94 @@ Result<HostStatus> restore_live_release(const HostSettings& settings) {
   finish("success", "");
   log::info("{}: restored (pid {})", subject, slot.pid);
   return host_status(settings);
+}
+
+Result<void> expire_warm_slot(const HostPaths& paths, int port, const std::string& token,
+                              Duration grace) {
+  LockHolder self;
+  self.pid = ::getpid();
+  self.action = "stopping the warm slot on port";
+  self.version = std::to_string(port);
+  self.since = utc_now();
+  auto lock = HostLock::acquire(paths.lock_file(), self, std::chrono::minutes(30));
+  if (!lock) return lock.error();
+  auto state = read_state(paths);
+  if (!state) return state.error();
+  auto* slot = state->find_port(port);
+  // Anything else happened meanwhile (a rollback made it live, a deploy
+  // replaced it): not ours to stop any more.
+  if (slot == nullptr || slot->status != SlotStatus::Warm || slot->token != token) return {};
+  log::info("port {}: {} was kept warm until {}; stopping it", port, slot->version,
+            slot->warm_until);
+  if (slot_process_running(*slot)) stop_process_group(slot->pid, grace);
+  slot->status = SlotStatus::Stopped;
+  slot->since = utc_now();
+  slot->warm_until.clear();
+  return write_state(paths, *state);
+}
+
+bool schedule_warm_expiry(const HostPaths& paths, const SlotRecord& slot, Duration keep_warm,
+                          Duration grace) {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  // The switchyard command beside this step's executable, else in PATH.
+  std::filesystem::path command = self.parent_path() / "switchyard";
+  if (error || ::access(command.c_str(), X_OK) != 0) command = find_program("switchyard");
+  if (command.empty()) {
+    log::warn(
+        "switchyard: not found beside {} or in PATH; the warm slot on port {} is stopped "
+        "by the next deploy instead",
+        self.string(), slot.port);
+    return false;
+  }
+  ProcessSpec spec;
+  spec.argv = {command.string(), "expire-warm",
+               "--state-dir",    paths.state_dir.string(),
+               "--port",         std::to_string(slot.port),
+               "--token",        slot.token,
+               "--after",        format_duration(keep_warm),
+               "--grace",        format_duration(grace)};
+  spec.unset_environment = {"BUILD_ID", "JENKINS_NODE_COOKIE", "RUNNER_TRACKING_ID"};
+  auto spawned = spawn_detached(spec, paths.state_dir / "keep-warm.log");
+  if (!spawned) {
+    log::warn("{}; the warm slot on port {} is stopped by the next deploy instead",
+              spawned.error().message, slot.port);
+    return false;
+  }
+  return true;
+}
+
+int expire_warm_main(int argc, char** argv) {
+  CLI::App app{
+      "switchyard expire-warm: stop a warm slot once its time is up (run by "
+      "switch-traffic; not for people)"};
+  std::string state_dir;
+  std::string token;
+  std::string after = "0s";
+  std::string grace = "10s";
+  int port = 0;
+  app.add_option("--state-dir", state_dir)->required();
+  app.add_option("--port", port)->required();
+  app.add_option("--token", token)->required();
+  app.add_option("--after", after);
+  app.add_option("--grace", grace);
+  CommonOptions options;
+  return run_step("expire-warm", app, options, argc, argv, [&](StepContext&) -> Result<void> {
+    auto wait = parse_duration(after);
+    if (!wait) return wait.error();
+    auto stop_grace = parse_duration(grace);
+    if (!stop_grace) return stop_grace.error();
+    // Waits, but gives up when the host's state directory goes away (the
+    // app was removed from the host), so nothing is recreated.
+    HostPaths paths{state_dir};
+    auto deadline = std::chrono::steady_clock::now() + *wait;
+    while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
+      if (!std::filesystem::exists(paths.state_file())) return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (interrupted() || !std::filesystem::exists(paths.state_file())) return {};
+    return expire_warm_slot(paths, port, token, *stop_grace);
+  });
 }
 
 int status_main(int argc, char** argv) {

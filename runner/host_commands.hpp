@@ -5,7 +5,9 @@
 #include <map>
 #include <string>
 
+#include "runner/duration.hpp"
 #include "runner/host_settings.hpp"
+#include "runner/host_state.hpp"
 #include "runner/result.hpp"
 #include "runner/step.hpp"
 
@@ -40,8 +42,22 @@ std::string format_host_status(const HostStatus& status);
 // already points there). A no-op when it runs.
 Result<HostStatus> restore_live_release(const HostSettings& settings);
 
-// `switchyard status ...` and `switchyard restore ...` (argv[0] is the subcommand).
+// Stops the warm slot on `port` once target.keep_warm has passed, if it is
+// still the same warm slot (same token). Run detached by switch-traffic
+// (process mode) as the hidden `switchyard expire-warm`; the next deploy
+// stops an expired warm slot too, should this never run (a reboot).
+Result<void> expire_warm_slot(const HostPaths& paths, int port, const std::string& token,
+                              Duration grace);
+
+// Starts `switchyard expire-warm` detached for `slot`, to run at its
+// warm_until. False (with a warning) when the switchyard command is missing.
+bool schedule_warm_expiry(const HostPaths& paths, const SlotRecord& slot, Duration keep_warm,
+                          Duration grace);
+
+// `switchyard status ...`, `switchyard restore ...` and the hidden
+// `switchyard expire-warm ...` (argv[0] is the subcommand).
 int status_main(int argc, char** argv);
 int restore_main(int argc, char** argv);
+int expire_warm_main(int argc, char** argv);
 
 }  // namespace switchyard

@@ -5,27 +5,13 @@
 
 namespace switchyard {
 
-namespace {
-
-// Assigns `value` to `target` or hands the error back to the caller.
+// Assigns the value of `expression` to `target`, or returns its error.
 #define SWITCHYARD_READ(target, expression) \
   do {                                      \
     auto value_ = (expression);             \
     if (!value_) return value_.error();     \
     target = std::move(*value_);            \
   } while (false)
-
-Result<int> parse_port(std::string_view text, std::string_view key) {
-  int port = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (error != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
-    return usage_error(std::string(key) + ": \"" + std::string(text) +
-                       "\" is not a port; write two ports, e.g. [8081, 8082]");
-  }
-  return port;
-}
-
-}  // namespace
 
 std::string HostSettings::slot_name(int port) const {
   if (!ports.empty() && port == ports[0]) return "blue";
@@ -38,14 +24,9 @@ Result<HostSettings> load_host_settings(const Config& config) {
   settings.slots.app = settings.app;
   settings.slots.environment = config.environment();
 
-  std::vector<std::string> ports;
-  SWITCHYARD_READ(ports, config.string_list("target.ports"));
-  settings.ports.clear();
-  for (const auto& text : ports) {
-    int port = 0;
-    SWITCHYARD_READ(port, parse_port(text, "target.ports"));
-    settings.ports.push_back(port);
-  }
+  std::pair<int, int> ports;
+  SWITCHYARD_READ(ports, config.port_pair("target.ports"));
+  settings.ports = {ports.first, ports.second};
 
   SWITCHYARD_READ(settings.slots.start_command, config.string_list("target.start_command"));
   SWITCHYARD_READ(settings.slots.environment_variables, config.string_map("target.environment"));
@@ -67,17 +48,27 @@ Result<HostSettings> load_host_settings(const Config& config) {
   settings.slots.unit_directory = text;
   SWITCHYARD_READ(settings.slots.systemctl, config.string("target.systemd.systemctl"));
 
-  SWITCHYARD_READ(settings.health.path, config.string("target.health.path"));
-  SWITCHYARD_READ(settings.health.timeout, config.duration("target.health.timeout"));
-  SWITCHYARD_READ(settings.health.interval, config.duration("target.health.interval"));
-  SWITCHYARD_READ(settings.health.request_timeout,
-                  config.duration("target.health.request_timeout"));
+  // The health gate shares the health section with verify-health.
+  SWITCHYARD_READ(settings.health.path, config.string("health.path"));
+  SWITCHYARD_READ(settings.health.timeout, config.duration("health.timeout"));
+  SWITCHYARD_READ(settings.health.interval, config.duration("health.interval"));
+  SWITCHYARD_READ(settings.health.request_timeout, config.duration("health.request_timeout"));
   std::int64_t number = 0;
-  SWITCHYARD_READ(number, config.integer("target.health.successes"));
+  SWITCHYARD_READ(number, config.integer("health.successes"));
   settings.health.successes = static_cast<int>(number);
-  if (config.find("target.health.expect_status")) {
-    SWITCHYARD_READ(number, config.integer("target.health.expect_status"));
+  if (config.find("health.expect_status")) {
+    SWITCHYARD_READ(number, config.integer("health.expect_status"));
     settings.health.expect_status = static_cast<long>(number);
+  }
+  std::vector<std::string> checks;
+  SWITCHYARD_READ(checks, config.string_list("health.expect_json"));
+  for (const auto& check : checks) {
+    auto equals = check.find('=');
+    if (equals == std::string::npos) {
+      return usage_error(config.origin("health.expect_json") + ": health.expect_json: \"" + check +
+                         "\" is not PATH=VALUE; write it like status=UP");
+    }
+    settings.health.expect_json.emplace_back(check.substr(0, equals), check.substr(equals + 1));
   }
 
   SWITCHYARD_READ(text, config.string("target.nginx.mode"));
@@ -109,6 +100,12 @@ Result<HostSettings> load_host_settings(const Config& config) {
   }
   SWITCHYARD_READ(text, config.string("target.nginx.live_port_file"));
   settings.nginx.live_port_file = text;
+  SWITCHYARD_READ(text, config.string("target.nginx.pid_file"));
+  settings.nginx.pid_file = text;
+  SWITCHYARD_READ(settings.nginx.upstream_name, config.string("target.nginx.upstream_name"));
+  SWITCHYARD_READ(text, config.string("target.nginx.router_script"));
+  settings.nginx.router_script = text;
+  settings.nginx.slot_ports = settings.ports;
   SWITCHYARD_READ(settings.nginx_url, config.string("target.nginx.url"));
   SWITCHYARD_READ(settings.confirm_timeout, config.duration("target.nginx.confirm_timeout"));
 
@@ -119,6 +116,7 @@ Result<HostSettings> load_host_settings(const Config& config) {
   settings.keep_releases = static_cast<int>(number);
   SWITCHYARD_READ(settings.lock_timeout, config.duration("target.lock_timeout"));
   SWITCHYARD_READ(text, config.string("target.state_dir"));
+  if (auto at = text.find("{app}"); at != std::string::npos) text.replace(at, 5, settings.app);
   if (text.empty()) text = "/var/lib/switchyard/" + settings.app;
   settings.paths.state_dir = text;
   if (settings.nginx.live_port_file.empty()) {

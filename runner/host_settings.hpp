@@ -1,4 +1,5 @@
-// The `target` section of switchyard.yml, read once into plain values that
+// The `target` section of switchyard.yml (and the `health` section the gate
+// shares with verify-health), read once into plain values that
 // the host commands (switch-traffic, rollback, status, restore) share.
 // docs/HOST.md and docs/CONFIG.md describe every key.
 #pragma once
@@ -22,7 +23,8 @@ struct HostHealthSettings {
   Duration interval{std::chrono::milliseconds(100)};
   Duration request_timeout{std::chrono::seconds(2)};
   int successes = 1;
-  std::optional<long> expect_status;  // none: any 2xx
+  std::optional<long> expect_status;                             // none: any 2xx
+  std::vector<std::pair<std::string, std::string>> expect_json;  // ("status", "UP")
 };
 
 struct HostSettings {

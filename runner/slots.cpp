@@ -44,6 +44,14 @@ Result<std::string> expand_placeholders(
     }
     out.append(text.substr(at, open - at));
     auto name = text.substr(open + 1, close - open - 1);
+    // Only {lower_case} is a placeholder: a shell's ${HOME} or a JSON
+    // argument's braces pass through as written.
+    if (name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string_view::npos) {
+      out.append(text.substr(open, 1));
+      at = open + 1;
+      continue;
+    }
     auto value = lookup(name);
     if (!value) {
       return usage_error("target.start_command: unknown placeholder {" + std::string(name) +

@@ -12,6 +12,7 @@
 
 #include "runner/ci.hpp"
 #include "runner/health.hpp"
+#include "runner/host_commands.hpp"
 #include "runner/http.hpp"
 #include "runner/log.hpp"
 #include "runner/manifest.hpp"
@@ -291,6 +292,7 @@ HealthReport gate_on_health(Host& host, const SlotRecord& slot) {
   HealthCheck check;
   check.urls = {"http://127.0.0.1:" + std::to_string(slot.port) + health.path};
   check.expect.status = health.expect_status;
+  check.expect.json = health.expect_json;
   check.timeout = health.timeout;
   check.interval = health.interval;
   check.request_timeout = health.request_timeout;
@@ -650,6 +652,10 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
       old_slot->warm_until = utc_after(settings.keep_warm);
       log::info("port {}: {} stays warm until {}", old_port, old_slot->version,
                 old_slot->warm_until);
+      if (settings.slots.run_as == RunAs::Process) {
+        schedule_warm_expiry(host.paths(), *old_slot, settings.keep_warm,
+                             settings.slots.stop_grace);
+      }
     } else {
       stop_slot(host, *old_slot);
     }

@@ -845,6 +845,16 @@ Result<void> run(const Options& options, boost::json::object& result) {
   if (project_dir.filename().empty()) project_dir = project_dir.parent_path();
   const auto environment = current_environment();
 
+  // Check the version template before spending a build on it
+  VersionFacts probe;
+  probe.project_version = "0";
+  probe.in_git = true;
+  probe.sha = std::string(40, '0');
+  if (auto checked = expand_version(options.version_template, probe, options.version_origin);
+      !checked) {
+    return checked.error();
+  }
+
   // Plan the build
   PlanInput input;
   input.project_dir = project_dir;

@@ -31,22 +31,26 @@ struct Resolved {
   PushRequest request;
 };
 
-// The store settings: flags win over switchyard.yml (artifact.*), which wins
-// over the default file store.
-Result<StoreOptions> resolve_store(const StepContext& context, const PushArtifactOptions& options) {
+// switchyard.yml with the flags on top (flags win over the environment's
+// section, the top level and the defaults).
+Result<Config> load_config(const StepContext& context, const PushArtifactOptions& options) {
   std::map<std::string, std::string> flags;
   if (!options.store.empty()) flags["artifact.store"] = options.store;
   if (!options.endpoint.empty()) flags["artifact.endpoint"] = options.endpoint;
   if (!options.region.empty()) flags["artifact.region"] = options.region;
   if (!options.profile.empty()) flags["artifact.profile"] = options.profile;
-  auto config = context.load_config(flags);
-  if (!config) return config.error();
+  if (!options.app.empty()) flags["app"] = options.app;
+  return context.load_config(flags);
+}
 
+// The store settings: flags win over switchyard.yml (artifact.*), which wins
+// over the default file store.
+Result<StoreOptions> resolve_store(const Config& config, const PushArtifactOptions& options) {
   // The flag's own value is taken first, so a flag wins even where the
   // configuration has no opinion about it.
   auto pick = [&](const std::string& flag, std::string_view key, std::string fallback) {
     if (!flag.empty()) return flag;
-    return config->find(key).value_or(std::move(fallback));
+    return config.find(key).value_or(std::move(fallback));
   };
   StoreOptions store;
   store.uri = pick(options.store, "artifact.store", default_store_uri());
@@ -54,7 +58,7 @@ Result<StoreOptions> resolve_store(const StepContext& context, const PushArtifac
   store.region = pick(options.region, "artifact.region", "");
   store.profile = pick(options.profile, "artifact.profile", "");
   if (store.uri.rfind("s3://", 0) != 0 && store.uri.rfind("file://", 0) != 0) {
-    std::string origin = options.store.empty() ? config->origin("artifact.store") : "--store";
+    std::string origin = options.store.empty() ? config.origin("artifact.store") : "--store";
     return usage_error(store.uri + " (" + origin +
                        "): unknown store; use file:///dir or s3://bucket/prefix");
   }
@@ -63,7 +67,8 @@ Result<StoreOptions> resolve_store(const StepContext& context, const PushArtifac
 
 // The manifest for `file`: the one build-jar wrote beside it, else one made
 // from the flags and the file's own hash.
-Result<Manifest> resolve_manifest(const PushArtifactOptions& options, std::uint64_t size) {
+Result<Manifest> resolve_manifest(const PushArtifactOptions& options, const Config& config,
+                                  std::uint64_t size) {
   std::filesystem::path file = options.file;
   auto manifest_file = manifest_path_for(file);
   std::error_code error;
@@ -89,7 +94,7 @@ Result<Manifest> resolve_manifest(const PushArtifactOptions& options, std::uint6
   }
 
   Manifest manifest;
-  manifest.app = options.app.empty() ? file.stem().string() : options.app;
+  manifest.app = config.find("app").value_or(file.stem().string());
   manifest.version = options.version;
   manifest.file = file.filename().string();
   manifest.size = size;
@@ -177,6 +182,17 @@ void add_push_artifact_options(CLI::App& app, PushArtifactOptions& options) {
                  "also print a presigned GET URL valid this long (e.g. 1h; s3:// only)");
   app.add_flag("--force", options.force,
                "replace different bytes already stored under the same version");
+  app.footer(std::string(k_exit_codes_help) +
+             "\n"
+             "How push-artifact's failures map to them:\n"
+             "  1    the store kept failing (5xx after retries; the multipart upload is aborted)\n"
+             "  2    no --version without a manifest, a file that no longer matches its manifest,\n"
+             "       different bytes under a stored version (without --force), no such bucket\n"
+             "  3    no credentials, access denied (403), clock skew, endpoint unreachable\n"
+             "\n"
+             "Store layout: <store>/<app>/<version>/<file> and <file>.manifest.json (written\n"
+             "last). s3://: one PUT up to 8 MiB, else multipart (parts of max(8 MiB,\n"
+             "size/10000), 8 in flight, each with x-amz-checksum-sha256).\n");
 }
 
 Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions& options) {
@@ -186,12 +202,14 @@ Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions&
     return usage_error(options.file + ": no such file; give the path of the built artifact");
   }
   auto size = static_cast<std::uint64_t>(info.st_size);
-  auto manifest = resolve_manifest(options, size);
+  auto config = load_config(context, options);
+  if (!config) return config.error();
+  auto manifest = resolve_manifest(options, *config, size);
   if (!manifest) return manifest.error();
   if (auto checked = check_labels(*manifest); !checked) return checked.error();
 
   // Choose the store
-  auto store = resolve_store(context, options);
+  auto store = resolve_store(*config, options);
   if (!store) return store.error();
   PushRequest request;
   request.file = options.file;

@@ -106,6 +106,18 @@ set -e
 expect_eq "$code" "2" "exit code for an unknown store"
 expect_eq "$(tail -n1 err.txt)" "ftp://host/x (--store): unknown store; use file:///dir or s3://bucket/prefix" "unknown store message"
 
+# switchyard.yml names the store and the app; a flag still wins.
+cat >switchyard.yml <<YAML
+app: greeter
+artifact:
+  store: file://$work/configured
+YAML
+out=$("$bin" --config switchyard.yml --version 5.0 --json plain.jar 2>/dev/null)
+expect_eq "$(json "['artifact_uri']" <<<"$out")" "file://$work/configured/greeter/5.0/plain.jar" "store and app from switchyard.yml"
+out=$("$bin" --config switchyard.yml --store "$store" --app other --version 5.0 --json plain.jar 2>/dev/null)
+expect_eq "$(json "['artifact_uri']" <<<"$out")" "$store/other/5.0/plain.jar" "flags over switchyard.yml"
+rm switchyard.yml
+
 # --dry-run changes nothing and still reports the sha256.
 out=$("$bin" --store "$store" --version 7.0 --dry-run --json plain.jar 2>/dev/null)
 expect_eq "$(json "['sha256']" <<<"$out")" "$(sha256sum plain.jar | cut -d' ' -f1)" "dry-run sha256"

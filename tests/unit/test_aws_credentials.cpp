@@ -170,6 +170,30 @@ TEST_F(AwsChainTest, RoleWithoutASourceIsAnError) {
             "add one");
 }
 
+TEST_F(AwsChainTest, SourceProfilesThatLoopAreAnError) {
+  write(".aws/config",
+        "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n"
+        "[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n");
+  auto credentials = resolve_aws_credentials(options("a"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'a': source_profile chain is too deep or loops; point source_profile at "
+            "a profile with keys");
+}
+
+TEST_F(AwsChainTest, CredentialSourceEnvironmentNeedsTheEnvironment) {
+  write(".aws/config",
+        "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\n"
+        "credential_source = Environment\n");
+  auto credentials = resolve_aws_credentials(options("ops"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'ops': credential_source = Environment but AWS_ACCESS_KEY_ID is not set; "
+            "set it or change credential_source");
+}
+
 TEST_F(AwsChainTest, NothingFoundListsWhereItLooked) {
   auto credentials = resolve_aws_credentials(options());
   ASSERT_FALSE(credentials.ok());
@@ -213,6 +237,17 @@ TEST_F(AwsChainTest, UnreadableWebIdentityTokenFileIsAnError) {
             "AWS credentials: web identity token file " + (m_home / "missing-token").string() +
                 " (AWS_WEB_IDENTITY_TOKEN_FILE): cannot read it (No such file or directory); "
                 "check the path, or for GitHub Actions grant `id-token: write`");
+}
+
+TEST_F(AwsChainTest, ContainerCredentialsGoOnlyToTheAgentOrHttps) {
+  m_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://example.com/creds";
+  auto credentials = resolve_aws_credentials(options());
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
+  EXPECT_EQ(credentials.error().message,
+            "AWS credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI http://example.com/creds: only "
+            "https, or http to loopback or the container agent (169.254.170.2, 169.254.170.23), "
+            "may receive credentials; fix the URL");
 }
 
 TEST_F(AwsChainTest, RegionPrecedence) {

@@ -104,7 +104,8 @@ TEST(Process, DeliversLinesAsTheyArrive) {
   ASSERT_TRUE(outcome.ok());
   auto total = std::chrono::steady_clock::now() - start;
   EXPECT_GE(total, 600ms);
-  EXPECT_LT(first_seen, 400ms) << "the first line waited for the process to end";
+  // Measured from the end, so a slow fork on a busy machine cannot fail it.
+  EXPECT_GE(total - first_seen, 400ms) << "the first line waited for the process to end";
 }
 
 TEST(Process, ReportsExitCodesAndSignals) {

@@ -285,9 +285,10 @@ TEST(SigV4Vectors, CasesFound) {
     GTEST_SKIP() << "no shared/vectors/aws-sigv4 beside " << SWITCHYARD_SOURCE_DIR
                  << " or above it; set SWITCHYARD_SIGV4_VECTORS";
   }
-  std::vector<std::string> cases = discover_cases();
-  EXPECT_FALSE(cases.empty()) << dir << ": no case folders (with request.txt) in it"
-                              << (env != nullptr ? " (from SWITCHYARD_SIGV4_VECTORS)" : "");
+  const char* origin = env != nullptr && *env != '\0' ? " (SWITCHYARD_SIGV4_VECTORS)" : "";
+  ASSERT_TRUE(fs::is_directory(dir)) << dir << origin << ": no such folder";
+  EXPECT_FALSE(discover_cases().empty())
+      << dir << origin << ": no case folders (with request.txt) in it";
 }
 
 }  // namespace

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# action/run.sh run as a GitHub runner runs the action's step: inputs as
+# INPUT_* variables, GITHUB_ACTIONS=true, and GITHUB_OUTPUT /
+# GITHUB_STEP_SUMMARY naming files (docs.github.com, "Workflow commands for
+# GitHub Actions" and "Metadata syntax for GitHub Actions"). It calls the
+# real built binaries (SWITCHYARD_BIN_DIR) against a loopback HTTP server.
+#
+# GitHub's runners cannot run here: this plays the runner's part, and reads
+# the outputs file with the runner's own rules (name=value, or the
+# name<<DELIMITER heredoc form).
+set -euo pipefail
+
+source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
+bin_dir="${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}"
+python=/usr/bin/python3
+for program in switchyard switchyard-verify-health; do
+  if [[ ! -x "$bin_dir/$program" ]]; then
+    echo "skipped: $bin_dir/$program is not built; cmake --build build --target $program" >&2
+    exit 125
+  fi
+done
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# A loopback server built on http.server: /health answers UP, /down answers
+# DOWN with 503; every request's headers are appended to requests.jsonl.
+cat >"$work/server.py" <<'EOF'
+import http.server, json, sys
+log_path, port_path = sys.argv[1], sys.argv[2]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(log_path, "a") as log:
+            log.write(json.dumps({"path": self.path, "headers": dict(self.headers)}) + "\n")
+        status, body = (200, b'{"status":"UP"}') if self.path == "/health" else (503, b'{"status":"DOWN"}')
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(port_path + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os; os.rename(port_path + ".tmp", port_path)
+server.serve_forever()
+EOF
+"$python" "$work/server.py" "$work/requests.jsonl" "$work/port" &
+server_pid=$!
+for _ in $(seq 100); do
+  [[ -s "$work/port" ]] && break
+  sleep 0.05
+done
+[[ -s "$work/port" ]] || fail "the loopback server did not start"
+base="http://127.0.0.1:$(cat "$work/port")"
+
+# Reads a GITHUB_OUTPUT file as the runner does and prints it as one JSON
+# object; a malformed record (a heredoc without its delimiter) is an error.
+cat >"$work/outputs.py" <<'EOF'
+import json, re, sys
+lines = open(sys.argv[1]).read().split("\n")
+if lines and lines[-1] == "":
+    lines.pop()
+outputs, i = {}, 0
+while i < len(lines):
+    line = lines[i]
+    heredoc = re.fullmatch(r"([A-Za-z0-9_-]+)<<(.+)", line)
+    if heredoc:
+        name, delimiter = heredoc.groups()
+        try:
+            end = lines.index(delimiter, i + 1)
+        except ValueError:
+            sys.exit(f"output {name}: delimiter {delimiter} never closes the value")
+        outputs[name] = "\n".join(lines[i + 1:end])
+        i = end + 1
+    elif "=" in line:
+        name, value = line.split("=", 1)
+        outputs[name] = value
+        i += 1
+    else:
+        sys.exit(f"line {i + 1}: neither name=value nor name<<delimiter: {line!r}")
+print(json.dumps(outputs))
+EOF
+# output NAME: the value of output NAME from the last run's outputs file.
+output() {
+  "$python" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "<unset>"))' \
+    "$work/outputs.json" "$1"
+}
+
+# Runs action/run.sh as the runner would, with the given INPUT_* values.
+# Leaves the exit code in $status, stderr in $work/stderr, outputs in
+# $work/outputs.json.
+run_action() {
+  local command=$1 args=$2
+  : >"$work/github_output"
+  : >"$work/step_summary"
+  set +e
+  env GITHUB_ACTIONS=true GITHUB_OUTPUT="$work/github_output" \
+    GITHUB_STEP_SUMMARY="$work/step_summary" GITHUB_ACTION_PATH="$source_dir/action" \
+    SWITCHYARD_BIN_DIR="${run_bin_dir-$bin_dir}" RUN_TEST_TOKEN="${token:-}" \
+    INPUT_COMMAND="$command" INPUT_ARGS="$args" INPUT_CONFIG="" INPUT_ENVIRONMENT="" \
+    PATH="${run_path:-$PATH}" \
+    bash "$source_dir/action/run.sh" >"$work/stdout" 2>"$work/stderr"
+  status=$?
+  set -e
+  "$python" "$work/outputs.py" "$work/github_output" >"$work/outputs.json" ||
+    fail "run.sh wrote a malformed GITHUB_OUTPUT: $(cat "$work/github_output")"
+}
+expect_status() {
+  [[ $status == "$1" ]] || fail "$2: exit code $status, expected $1; stderr: $(cat "$work/stderr")"
+}
+expect_output() {
+  local actual
+  actual=$(output "$1")
+  [[ "$actual" == "$2" ]] || fail "$3: output $1 is '$actual', expected '$2'"
+}
+
+# --- a healthy URL -----------------------------------------------------------
+run_action verify-health $'--timeout\n5s\n'"$base/health"
+expect_status 0 "healthy URL"
+expect_output ok true "healthy URL"
+expect_output exit-code 0 "healthy URL"
+expect_output healthy true "healthy URL"
+grep -q "^result<<" "$work/github_output" || fail "result is not written in the heredoc form"
+"$python" - "$(output result)" "$base/health" <<'EOF' || fail "healthy URL: the result output is not the step's JSON result"
+import json, sys
+result = json.loads(sys.argv[1])
+assert result["ok"] is True and result["healthy"] is True, result
+assert sys.argv[2] in json.dumps(result["urls"]), result
+EOF
+[[ ! -s "$work/stdout" ]] || fail "run.sh printed on stdout: $(cat "$work/stdout")"
+echo "ok: healthy URL: exit 0, ok=true, healthy=true, result is the JSON object"
+
+# --- an unhealthy URL: exit 1, the one-line error as output and annotation ----
+run_action verify-health $'--timeout\n1s\n'"$base/down"
+expect_status 1 "unhealthy URL"
+expect_output ok false "unhealthy URL"
+expect_output exit-code 1 "unhealthy URL"
+error=$(output error)
+[[ "$error" == "$base/down"* && "$error" == *"503"* ]] ||
+  fail "unhealthy URL: error output does not start with the URL and name the status: $error"
+[[ "$error" != *$'\n'* ]] || fail "unhealthy URL: the error output has more than one line"
+grep -q "^::error title=switchyard-verify-health::$base/down" "$work/stderr" ||
+  fail "unhealthy URL: no ::error annotation naming the URL in: $(cat "$work/stderr")"
+echo "ok: unhealthy URL: exit 1, ok=false, error '$error'"
+
+# --- a command that is not a step: exit 2 before anything runs ---------------
+run_action deploy-everything ""
+expect_status 2 "bad command"
+message="command: 'deploy-everything' is not a switchyard step; use one of build-jar push-artifact request-deploy verify-health switch-traffic rollback"
+expect_output error "$message" "bad command"
+expect_output exit-code 2 "bad command"
+expect_output ok false "bad command"
+grep -qxF "::error title=switchyard::$message" "$work/stderr" ||
+  fail "bad command: no annotation with the message in: $(cat "$work/stderr")"
+echo "ok: bad command: exit 2, '$message'"
+
+# --- a flag the step does not know: the step's own usage line becomes error ---
+run_action verify-health $'--no-such-flag\n'"$base/health"
+expect_status 2 "unknown flag"
+error=$(output error)
+[[ "$error" == "switchyard-verify-health: "*"--no-such-flag"*"; see switchyard-verify-health --help" ]] ||
+  fail "unknown flag: error output is '$error'"
+expect_output exit-code 2 "unknown flag"
+expect_output result "" "unknown flag"
+echo "ok: unknown flag: exit 2, error '$error'"
+
+# --- args are literal: no command substitution, no word splitting, no ';' ----
+touch "$work/keep"
+header="X-Probe: it's \$(touch $work/pwned); rm -f $work/keep \`touch $work/pwned\` \$HOME"
+run_action verify-health "--timeout
+5s
+--header
+$header
+$base/health"
+expect_status 0 "header with shell syntax"
+[[ ! -e "$work/pwned" && -e "$work/keep" ]] || fail "an args line was evaluated by a shell"
+"$python" - "$work/requests.jsonl" "${header#X-Probe: }" <<'EOF' || fail "the X-Probe header did not arrive literally"
+import json, sys
+seen = [json.loads(line)["headers"].get("X-Probe") for line in open(sys.argv[1])]
+assert sys.argv[2] in seen, (sys.argv[2], seen)
+EOF
+run_action verify-health "\$(touch $work/pwned)
+; rm -f $work/keep"
+expect_status 2 "URL with shell syntax"
+[[ ! -e "$work/pwned" && -e "$work/keep" ]] || fail "a URL line was evaluated by a shell"
+error=$(output error)
+[[ "$error" == *"\$(touch $work/pwned)"* ]] || fail "the URL did not reach the step literally: $error"
+echo "ok: args lines reach the step as literal arguments: header and URL, nothing evaluated"
+
+# --- a secret through env:NAME: masked before use, never in the outputs ------
+token="token-$RANDOM-$RANDOM-secret"
+run_action verify-health "--timeout
+5s
+--header
+Authorization: env:RUN_TEST_TOKEN
+$base/health"
+expect_status 0 "env: header"
+grep -qxF "::add-mask::$token" "$work/stderr" || fail "the secret was not masked with ::add-mask::"
+[[ $(grep -cF "$token" "$work/stderr") == 1 ]] || fail "the secret appears in the log beyond ::add-mask::"
+if grep -qF "$token" "$work/github_output"; then fail "the secret is in GITHUB_OUTPUT"; fi
+grep -qF "\"Authorization\": \"$token\"" "$work/requests.jsonl" || fail "the server never got the secret"
+token=
+echo "ok: env:NAME secret: ::add-mask:: first, sent to the server, absent from the outputs"
+
+# --- no binary anywhere: exit 3, saying what to do ----------------------------
+if [[ -x /usr/bin/switchyard || -x /bin/switchyard ]]; then
+  echo "note: /usr/bin/switchyard is installed here, so 'not found on PATH' is not checked" >&2
+else
+  run_bin_dir="" run_path=/usr/bin:/bin run_action verify-health "$base/health"
+  expect_status 3 "no binary"
+  expect_output error "switchyard: not found on PATH; set the action's install input to 'source', or install the switchyard .deb in an earlier step" "no binary"
+  echo "ok: no binary: exit 3 with what to do"
+fi

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# build-jar's usage and configuration paths: build.command from switchyard.yml,
+# an unknown --tool, --tool command without build.command, a project with no
+# build, a bad version template (refused before any build runs), and
+# --version alone printing the program's version.
+set -euo pipefail
+
+bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
+build_jar="$bin_dir/switchyard-build-jar"
+python=/usr/bin/python3
+
+if ! command -v git >/dev/null 2>&1; then
+  echo "build_jar_usage: skipped: git is not installed (scripts/setup installs it)"
+  exit 125
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() {
+  echo "build_jar_usage: $*" >&2
+  exit 1
+}
+field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+run_build_jar() {
+  env -u GITHUB_ACTIONS -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u BRANCH_NAME -u GIT_BRANCH \
+    -u GITHUB_RUN_NUMBER -u BUILD_NUMBER -u JENKINS_URL "$build_jar" "$@"
+}
+# Runs build-jar in directory $1 with the rest as arguments; sets $status and
+# $last (the last line of stderr).
+expect_failure() {
+  local directory=$1
+  shift
+  set +e
+  (cd "$directory" && run_build_jar "$@") >/dev/null 2>"$work/err.txt"
+  status=$?
+  set -e
+  last=$(tail -1 "$work/err.txt")
+}
+
+# --- --version alone is the program's version ------------------------------
+[[ "$("$build_jar" --version)" == "switchyard-build-jar $("$bin_dir/switchyard" --version | cut -d' ' -f2)" ]] ||
+  fail "--version alone printed: $("$build_jar" --version)"
+
+# --- build.command from switchyard.yml --------------------------------------
+# A build that is neither Maven nor Gradle: a script writes the jar with
+# Python's zipfile, given as an argument vector.
+project="$work/custom"
+mkdir -p "$project"
+cat >"$project/make_jar.py" <<'PY'
+import os, zipfile
+os.makedirs("target", exist_ok=True)
+print("custom build: writing target/custom-3.0.0.jar")
+with zipfile.ZipFile("target/custom-3.0.0.jar", "w", zipfile.ZIP_DEFLATED) as jar:
+    jar.writestr("META-INF/MANIFEST.MF",
+                 "Manifest-Version: 1.0\r\nImplementation-Version: 3.0.0\r\nMain-Class: Main\r\n\r\n")
+    jar.writestr("Main.class", b"\xca\xfe\xba\xbe")
+PY
+cat >"$project/switchyard.yml" <<YAML
+app: custom-service
+build:
+  command: [$python, make_jar.py]
+YAML
+printf 'target/\n' >"$project/.gitignore"
+git -C "$project" init -q -b main
+git -C "$project" add -A
+git -C "$project" -c user.name=test -c user.email=test@invalid commit -qm custom
+(cd "$project" && run_build_jar --json) >"$work/out.json" 2>"$work/err.txt" ||
+  { cat "$work/err.txt" >&2; fail "the build.command build failed"; }
+grep -qx "custom build: writing target/custom-3.0.0.jar" "$work/err.txt" || fail "the command's output was not streamed"
+[[ "$(field "$work/out.json" build_tool)" == command ]] || fail "build_tool is $(field "$work/out.json" build_tool)"
+[[ "$(field "$work/out.json" jar)" == "$project/target/custom-3.0.0.jar" ]] || fail "jar is $(field "$work/out.json" jar)"
+[[ "$(field "$work/out.json" app)" == custom-service ]] || fail "app is not switchyard.yml's: $(field "$work/out.json" app)"
+[[ "$(field "$work/out.json" version)" == "3.0.0-$(git -C "$project" rev-parse --short=7 HEAD)" ]] ||
+  fail "version is $(field "$work/out.json" version)"
+
+# --- an unknown --tool --------------------------------------------------------
+expect_failure "$project" --tool ant
+[[ $status -eq 2 ]] || fail "--tool ant exited $status, not 2"
+[[ "$last" == "--tool: build.tool: 'ant' is not one of auto, maven, gradle, command" ]] ||
+  fail "--tool ant said: $last"
+
+# --- --tool command without build.command -------------------------------------
+empty="$work/empty"
+mkdir -p "$empty"
+expect_failure "$empty" --tool command
+[[ $status -eq 2 ]] || fail "--tool command without build.command exited $status, not 2"
+[[ "$last" == "build.command: not set, but --tool command needs it; set build.command in switchyard.yml to the build's argument vector, e.g. [make, dist]" ]] ||
+  fail "--tool command without build.command said: $last"
+
+# --- nothing to build ---------------------------------------------------------
+expect_failure "$empty"
+[[ $status -eq 2 ]] || fail "a project without a build exited $status, not 2"
+[[ "$last" == "$empty: no build found (no gradlew, mvnw, build.gradle or pom.xml); set build.command in switchyard.yml or pass --project" ]] ||
+  fail "a project without a build said: $last"
+
+expect_failure "$empty" --project "$work/missing"
+[[ $status -eq 2 ]] || fail "a missing --project exited $status, not 2"
+[[ "$last" == "$work/missing: no such project directory; check --project or build.project_dir" ]] ||
+  fail "a missing --project said: $last"
+
+# --- a version template that could repeat, refused before the build runs ----
+rm -rf "$project/target"
+expect_failure "$project" --version '{project_version}-{branch}'
+[[ $status -eq 2 ]] || fail "a template without a sha exited $status, not 2"
+[[ "$last" == '--version: version template "{project_version}-{branch}" has no {sha}, {short_sha} or {time}, so two builds could share a version; add one of them' ]] ||
+  fail "a template without a sha said: $last"
+[[ ! -e "$project/target" ]] || fail "the build ran although the template was refused"
+
+echo "build_jar_usage: configuration and usage errors as expected"

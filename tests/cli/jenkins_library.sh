@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The Jenkins shared library (jenkins/vars, jenkins/src) under real Groovy
+# (Debian's groovy), with tests/jenkins/PipelineStandIn.groovy standing in for
+# the pipeline steps as Jenkins documents them; its `sh` runs the scripts the
+# library produces with /bin/sh and the real switchyard binaries, against a
+# loopback HTTP server started here. The cases are in
+# tests/jenkins/switchyard_test.groovy.
+#
+# Jenkins itself cannot run here: the steps are stand-ins that follow the
+# Pipeline Steps Reference, and the library's own code runs unchanged.
+set -euo pipefail
+
+source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
+bin_dir="${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}"
+python=/usr/bin/python3
+if ! command -v groovy >/dev/null 2>&1; then
+  echo "skipped: groovy is not installed; run scripts/setup (apt-get install groovy)" >&2
+  exit 125
+fi
+for program in switchyard switchyard-verify-health; do
+  if [[ ! -x "$bin_dir/$program" ]]; then
+    echo "skipped: $bin_dir/$program is not built; cmake --build build --target $program" >&2
+    exit 125
+  fi
+done
+# Debian's groovy looks for /usr/lib/jvm/default-java, which only the
+# default-jre package creates; any Java on PATH does as well.
+if [[ -z "${JAVA_HOME:-}" && ! -x /usr/lib/jvm/default-java/bin/java ]]; then
+  java=$(command -v java) || {
+    echo "skipped: no java for groovy; apt-get install default-jre-headless" >&2
+    exit 125
+  }
+  JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$java")")")
+  export JAVA_HOME
+fi
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A loopback server built on http.server: /health answers UP, anything else
+# DOWN with 503; every request's headers are appended to requests.jsonl.
+cat >"$work/server.py" <<'EOF'
+import http.server, json, os, sys
+log_path, port_path = sys.argv[1], sys.argv[2]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(log_path, "a") as log:
+            log.write(json.dumps({"path": self.path, "headers": dict(self.headers)}) + "\n")
+        status, body = (200, b'{"status":"UP"}') if self.path == "/health" else (503, b'{"status":"DOWN"}')
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(port_path + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(port_path + ".tmp", port_path)
+server.serve_forever()
+EOF
+"$python" "$work/server.py" "$work/requests.jsonl" "$work/port" &
+server_pid=$!
+for _ in $(seq 100); do
+  [[ -s "$work/port" ]] && break
+  sleep 0.05
+done
+if [[ ! -s "$work/port" ]]; then
+  echo "FAIL: the loopback server did not start" >&2
+  exit 1
+fi
+
+mkdir -p "$work/scratch"
+TEST_BASE_URL="http://127.0.0.1:$(cat "$work/port")" \
+  TEST_REQUEST_LOG="$work/requests.jsonl" TEST_WORK="$work/scratch" \
+  SWITCHYARD_SOURCE_DIR="$source_dir" SWITCHYARD_BIN_DIR="$bin_dir" \
+  groovy -cp "$source_dir/jenkins/src:$source_dir/tests/jenkins" \
+  "$source_dir/tests/jenkins/switchyard_test.groovy"

@@ -1,0 +1,269 @@
+// Runs jenkins/vars/switchyard.groovy and switchyardVerifyHealth.groovy
+// under real Groovy with PipelineStandIn for the pipeline steps, down to the
+// real switchyard binary and a loopback HTTP server that
+// tests/cli/jenkins_library.sh starts. Jenkins itself cannot run here.
+//
+// Environment: SWITCHYARD_SOURCE_DIR, SWITCHYARD_BIN_DIR, TEST_BASE_URL (the
+// server: /health is UP, /down is DOWN), TEST_REQUEST_LOG (one JSON line of
+// headers per request), TEST_WORK (a scratch directory).
+import groovy.json.JsonSlurper
+import groovy.transform.Field
+
+@Field String sourceDir = System.getenv('SWITCHYARD_SOURCE_DIR')
+@Field String binDir = System.getenv('SWITCHYARD_BIN_DIR')
+@Field String baseUrl = System.getenv('TEST_BASE_URL')
+@Field File requestLog = new File(System.getenv('TEST_REQUEST_LOG'))
+@Field File work = new File(System.getenv('TEST_WORK'))
+@Field File varsDir = new File(sourceDir, 'jenkins/vars')
+@Field int workspaceCount = 0
+
+// A fresh pipeline per test: a workspace, the node's environment (JENKINS_URL
+// set, as on a real agent; PATH without switchyard unless binDir is given),
+// and the library's vars loaded with the stand-in steps bound.
+Map newPipeline(Map nodeEnvironment = [:]) {
+  File workspace = new File(work, "workspace-${++workspaceCount}")
+  workspace.mkdirs()
+  Map environment = [
+    PATH: '/usr/local/bin:/usr/bin:/bin', HOME: System.getenv('HOME') ?: '/root',
+    JENKINS_URL: 'http://127.0.0.1:1/', BRANCH_NAME: 'main', BUILD_NUMBER: '7',
+  ] + nodeEnvironment
+  PipelineStandIn pipeline = new PipelineStandIn(workspace, environment)
+  Binding binding = pipeline.binding()
+  GroovyShell shell = new GroovyShell(this.class.classLoader, binding)
+  Map vars = [:]
+  for (String name : ['switchyard', 'switchyardVerifyHealth']) {
+    Script script = shell.parse(new File(varsDir, "${name}.groovy"))
+    script.binding = binding
+    vars[name] = script
+    // One var calls another by name, as Jenkins' global variables allow.
+    binding.setVariable(name, { Map config -> script.invokeMethod('call', config) })
+  }
+  return [pipeline: pipeline, vars: vars]
+}
+
+// Runs `body`, which must end in error(); returns the message.
+String expectError(PipelineStandIn pipeline, Closure body) {
+  try {
+    body()
+  } catch (RuntimeException e) {
+    assert e.class.simpleName == 'PipelineError': "expected error(), got ${e}"
+    assert pipeline.errors == [e.message]: "error() was called ${pipeline.errors.size()} times: ${pipeline.errors}"
+    return e.message
+  }
+  throw new AssertionError('expected error() to fail the build, but the call returned')
+}
+
+List requestsSince(int count) {
+  List lines = requestLog.exists() ? requestLog.readLines() : []
+  return lines.drop(count).collect { new JsonSlurper().parseText(it) }
+}
+
+int requestCount() {
+  return requestLog.exists() ? requestLog.readLines().size() : 0
+}
+
+Map tests = [:]
+
+tests['a healthy URL returns the result as a Map, with ok and exit_code'] = {
+  def run = newPipeline()
+  Map result = run.vars.switchyard.call(step: 'verify-health', binDir: binDir,
+                                        args: ['--timeout', '5s', "${baseUrl}/health"])
+  assert result.ok == true && result.exit_code == 0 && result.healthy == true: result
+  assert result.urls.toString().contains("${baseUrl}/health"): result
+  assert run.pipeline.errors.isEmpty()
+  // The binaries saw JENKINS_URL and wrote their outputs file where the library said.
+  Map environment = run.pipeline.shellEnvironments[0]
+  File outputs = new File(environment.SWITCHYARD_OUTPUT_FILE)
+  assert outputs.exists(): "the Jenkins adapter wrote no outputs file at ${outputs}"
+  Map written = new JsonSlurper().parse(outputs)
+  assert written.ok == 'true' && written.healthy == 'true': written
+  assert environment.PATH.startsWith(binDir + ':'): environment.PATH
+}
+
+tests['arguments reach the binary literally: quotes, $HOME, backquotes, $(...)'] = {
+  def run = newPipeline()
+  File pwned = new File(work, 'pwned')
+  String value = "it's \$HOME \"quoted\" `touch ${pwned}` \$(touch ${pwned}); echo done"
+  int before = requestCount()
+  Map result = run.vars.switchyard.call(step: 'verify-health', binDir: binDir,
+                                        args: ['--header', "X-Probe: ${value}", "${baseUrl}/health"])
+  assert result.ok: result
+  assert !pwned.exists(): 'an argument was evaluated by the shell'
+  List probes = requestsSince(before).collect { it.headers['X-Probe'] }
+  assert probes == [value]: "the server got ${probes}"
+  // The script quotes each word: nothing for the shell to expand.
+  assert run.pipeline.scripts[0].contains("'X-Probe: it'\\''s \$HOME \"quoted\""): run.pipeline.scripts[0]
+}
+
+tests['a bound secret travels in the environment, never in the script text'] = {
+  def run = newPipeline()
+  String secret = "Bearer s3cr3t-${UUID.randomUUID()}"
+  run.pipeline.credentials['health-authorization'] = secret
+  int before = requestCount()
+  Map result = run.vars.switchyard.call(
+    step: 'verify-health', binDir: binDir,
+    secrets: [[id: 'health-authorization', variable: 'HEALTH_AUTHORIZATION']],
+    args: ['--header', 'Authorization: env:HEALTH_AUTHORIZATION', "${baseUrl}/health"])
+  assert result.ok: result
+  assert requestsSince(before).collect { it.headers.Authorization } == [secret]
+  assert run.pipeline.scripts.size() == 1
+  assert !run.pipeline.scripts[0].contains(secret): run.pipeline.scripts[0]
+  assert !result.toString().contains(secret)
+  assert run.pipeline.shellEnvironments[0].HEALTH_AUTHORIZATION == secret
+  File outputs = new File(run.pipeline.shellEnvironments[0].SWITCHYARD_OUTPUT_FILE)
+  assert !outputs.text.contains(secret)
+}
+
+tests['a secret file binds its path, not its content'] = {
+  def run = newPipeline()
+  String secret = "key-${UUID.randomUUID()}"
+  run.pipeline.credentials['deploy-key'] = secret
+  Map result = run.vars.switchyard.call(
+    step: 'verify-health', binDir: binDir, secrets: [[id: 'deploy-key', variable: 'DEPLOY_KEY', type: 'file']],
+    args: ["${baseUrl}/health"])
+  assert result.ok: result
+  assert new File(run.pipeline.shellEnvironments[0].DEPLOY_KEY).text == secret
+  assert !run.pipeline.scripts[0].contains(secret)
+}
+
+tests['an unhealthy URL fails the build with the one-line error'] = {
+  def run = newPipeline()
+  String message = expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'verify-health', binDir: binDir, args: ['--timeout', '1s', "${baseUrl}/down"])
+  }
+  assert message.startsWith("switchyard verify-health: ${baseUrl}/down"): message
+  assert message.contains('503'): message
+  assert !message.contains('\n'): message
+}
+
+tests['failOnError: false returns the failure instead'] = {
+  def run = newPipeline()
+  Map result = run.vars.switchyard.call(step: 'verify-health', binDir: binDir, failOnError: false,
+                                        args: ['--timeout', '1s', "${baseUrl}/down"])
+  assert result.ok == false && result.exit_code == 1: result
+  assert result.error.startsWith("${baseUrl}/down"): result.error
+  assert run.pipeline.errors.isEmpty()
+}
+
+tests['an unknown step names the valid steps, and runs nothing'] = {
+  def run = newPipeline()
+  String message = expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'deploy-everything', binDir: binDir)
+  }
+  assert message == "switchyard: 'deploy-everything' is not a switchyard step; use one of " +
+    'build-jar, push-artifact, request-deploy, verify-health, switch-traffic, rollback'
+  assert run.pipeline.scripts.isEmpty()
+}
+
+tests['a missing step and an unknown parameter are named'] = {
+  def run = newPipeline()
+  assert expectError(run.pipeline) { run.vars.switchyard.call(args: []) } ==
+    'switchyard: the step parameter is required; use one of ' +
+    'build-jar, push-artifact, request-deploy, verify-health, switch-traffic, rollback'
+  run = newPipeline()
+  assert expectError(run.pipeline) { run.vars.switchyard.call(step: 'verify-health', arg: ['x']) } ==
+    "switchyard: unknown parameter 'arg'; use step, args, config, environment, secrets, binDir, failOnError"
+  run = newPipeline()
+  assert expectError(run.pipeline) { run.vars.switchyard.call(step: 'verify-health', args: '--timeout 5s') }
+    .startsWith('switchyard: args must be a list')
+  assert run.pipeline.scripts.isEmpty()
+}
+
+tests['a bad flag fails with the exit code and its meaning'] = {
+  def run = newPipeline()
+  String message = expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'verify-health', binDir: binDir, args: ['--no-such-flag', "${baseUrl}/health"])
+  }
+  assert message == 'switchyard verify-health: exit code 2 (bad usage, configuration or input); see the log above'
+}
+
+tests['config and environment become --config and --env'] = {
+  def run = newPipeline()
+  Map result = run.vars.switchyard.call(step: 'verify-health', binDir: binDir, failOnError: false,
+                                        config: 'ci/missing.yml', environment: 'prod',
+                                        args: ["${baseUrl}/health"])
+  assert run.pipeline.scripts[0].contains("'--config' 'ci/missing.yml' '--env' 'prod' '--json'"): run.pipeline.scripts[0]
+  assert result.exit_code == 2 && result.error.contains('ci/missing.yml'): result
+}
+
+tests['no switchyard on the agent: exit code 3 and what to do'] = {
+  if (new File('/usr/bin/switchyard').exists() || new File('/usr/local/bin/switchyard').exists()) {
+    println '  (switchyard is installed system-wide here: not checked)'
+    return
+  }
+  def run = newPipeline()
+  String message = expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'verify-health', args: ["${baseUrl}/health"])
+  }
+  assert message == "switchyard: not found on the agent's PATH; install the switchyard .deb on the agent, or pass binDir"
+}
+
+tests['an unknown credentials id fails as withCredentials does'] = {
+  def run = newPipeline()
+  try {
+    run.vars.switchyard.call(step: 'verify-health', binDir: binDir, secrets: [[id: 'nope', variable: 'X']],
+                             args: ["${baseUrl}/health"])
+    assert false: 'withCredentials should have failed'
+  } catch (RuntimeException e) {
+    assert e.class.simpleName == 'PipelineError': "expected the build to fail, got ${e}"
+    assert e.message == "Could not find credentials entry with ID 'nope'"
+  }
+  run = newPipeline()
+  assert expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'verify-health', binDir: binDir, secrets: [[id: 'x', variable: 'BAD-NAME']])
+  }.startsWith('switchyard: secrets entry [id:x, variable:BAD-NAME] needs an id and a variable name')
+}
+
+tests['switchyardVerifyHealth turns named parameters into flags'] = {
+  def run = newPipeline()
+  int before = requestCount()
+  Map result = run.vars.switchyardVerifyHealth.call(
+    urls: ["${baseUrl}/health"], timeout: '5s', expectJson: ['status=UP'], binDir: binDir,
+    headers: ['X-Probe: named'], successes: 2)
+  assert result.ok && result.healthy: result
+  assert run.pipeline.scripts[0].contains(
+    "'switchyard' 'verify-health' '--timeout' '5s' '--successes' '2' '--expect-json' 'status=UP' " +
+    "'--header' 'X-Probe: named' '${baseUrl}/health' '--json'"): run.pipeline.scripts[0]
+  assert requestsSince(before).size() >= 2
+  run = newPipeline()
+  assert expectError(run.pipeline) { run.vars.switchyardVerifyHealth.call(urls: []) }
+    .startsWith('switchyardVerifyHealth: urls needs at least one URL')
+  run = newPipeline()
+  String message = expectError(run.pipeline) {
+    run.vars.switchyardVerifyHealth.call(urls: ["${baseUrl}/down"], timeout: '1s', binDir: binDir)
+  }
+  assert message.startsWith("switchyard verify-health: ${baseUrl}/down"): message
+}
+
+tests['Command.quote survives a real shell for awkward words'] = {
+  List words = ["it's", '$HOME', '`id`', '$(id)', 'a b', '', '\\', '"', "new\nline", '*', "'", "''"]
+  File script = new File(work, 'quote.sh')
+  script.text = 'for word in ' + words.collect { io.switchyard.Command.quote(it) }.join(' ') +
+    '; do printf "%s\\0" "$word"; done'
+  Process process = ['/bin/sh', script.path].execute()
+  String out = process.inputStream.getText('UTF-8')
+  assert process.waitFor() == 0
+  assert out.split('\u0000', -1).toList().dropRight(1) == words
+}
+
+tests['every var has a help page'] = {
+  for (File var : varsDir.listFiles().findAll { it.name.endsWith('.groovy') }) {
+    File help = new File(varsDir, var.name.replace('.groovy', '.txt'))
+    assert help.exists() && help.text.contains('Exit codes'): "${help} is missing or names no exit codes"
+  }
+}
+
+int passed = 0
+int failed = 0
+tests.each { String name, Closure test ->
+  try {
+    test()
+    println "ok: ${name}"
+    passed++
+  } catch (Throwable e) {
+    println "FAIL: ${name}: ${e.message}"
+    failed++
+  }
+}
+println "${passed} passed, ${failed} failed"
+System.exit(failed ? 1 : 0)

@@ -1,0 +1,263 @@
+#include "runner/slots.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "runner/process.hpp"
+
+namespace switchyard {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class SlotsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = (fs::temp_directory_path() / "switchyard-slots-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+    m_dir = templ;
+    m_settings.app = "hello";
+    m_settings.environment = "prod";
+    m_settings.stop_grace = 2s;
+    m_launch.port = 8082;
+    m_launch.slot = "green";
+    m_launch.version = "2.0.0";
+    m_launch.artifact = m_dir / "releases/2.0.0/hello.jar";
+    m_launch.release_dir = m_dir / "releases/2.0.0";
+    m_launch.log_file = m_dir / "releases/2.0.0/slot-8082.log";
+    m_launch.token = new_slot_token();
+    fs::create_directories(m_launch.release_dir);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+
+  fs::path m_dir;
+  SlotSettings m_settings;
+  SlotLaunch m_launch;
+};
+
+TEST_F(SlotsTest, ExpandsEveryPlaceholderInEveryArgument) {
+  auto argv = expand_start_command(
+      {"java", "-Dslot={slot}", "-jar", "{artifact}", "--server.port={port}",
+       "--app.version={version}", "--env={environment}", "${HOME}", "{\"json\": 1}"},
+      m_settings, m_launch);
+  ASSERT_TRUE(argv) << argv.error().message;
+  EXPECT_EQ(*argv,
+            (std::vector<std::string>{"java", "-Dslot=green", "-jar", m_launch.artifact.string(),
+                                      "--server.port=8082", "--app.version=2.0.0", "--env=prod",
+                                      "${HOME}", "{\"json\": 1}"}));
+}
+
+TEST_F(SlotsTest, AnUnknownPlaceholderIsAConfigurationError) {
+  auto argv = expand_start_command({"java", "-jar", "{jar}"}, m_settings, m_launch);
+  ASSERT_FALSE(argv);
+  EXPECT_EQ(argv.error().code, ExitCode::Usage);
+  EXPECT_EQ(argv.error().message,
+            "target.start_command: unknown placeholder {jar} in \"{jar}\"; use {artifact}, "
+            "{port}, {version}, {environment} or {slot}");
+}
+
+// A slot runs detached, without the CI job-kill markers, with its token, and
+// stops by process group.
+TEST_F(SlotsTest, ProcessSlotStartsDetachedWithoutJobMarkersAndStops) {
+  ::setenv("BUILD_ID", "jenkins-build-7", 1);
+  ::setenv("JENKINS_NODE_COOKIE", "cookie", 1);
+  ::setenv("RUNNER_TRACKING_ID", "github_123", 1);
+  m_settings.start_command = {
+      "/bin/sh", "-c",
+      "echo build=${BUILD_ID:-unset} cookie=${JENKINS_NODE_COOKIE:-unset} "
+      "runner=${RUNNER_TRACKING_ID:-unset} token=$SWITCHYARD_SLOT_TOKEN greeting=$GREETING "
+      "port={port} dir=$(pwd); exec sleep 60"};
+  m_settings.environment_variables = {{"GREETING", "hi"}};
+  auto runner = make_slot_runner(m_settings, m_dir);
+  auto record = runner->start(m_launch);
+  ::unsetenv("BUILD_ID");
+  ::unsetenv("JENKINS_NODE_COOKIE");
+  ::unsetenv("RUNNER_TRACKING_ID");
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_GT(record->pid, 0);
+  EXPECT_NE(record->start_ticks, 0u);
+  EXPECT_EQ(::getpgid(record->pid), record->pid) << "a slot leads its own process group";
+  EXPECT_EQ(::getsid(record->pid), record->pid) << "a slot has its own session";
+
+  std::string expected = "build=unset cookie=unset runner=unset token=" + m_launch.token +
+                         " greeting=hi port=8082 dir=" + m_launch.release_dir.string();
+  for (int i = 0; i < 100 && read_text(m_launch.log_file).find("dir=") == std::string::npos; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(read_text(m_launch.log_file), expected + "\n");
+
+  EXPECT_TRUE(runner->running(*record));
+  auto found = find_slot_token(m_launch.token);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0], record->pid);
+
+  EXPECT_TRUE(runner->stop(*record));
+  EXPECT_FALSE(runner->running(*record));
+  EXPECT_TRUE(find_slot_token(m_launch.token).empty());
+}
+
+// A deploy killed before it recorded the pid left only the token: stop
+// still finds the slot, by its token and never by name.
+TEST_F(SlotsTest, AProcessSlotWithoutARecordedPidIsStoppedByItsToken) {
+  m_settings.start_command = {"/bin/sh", "-c", "exec sleep 60"};
+  auto runner = make_slot_runner(m_settings, m_dir);
+  auto started = runner->start(m_launch);
+  ASSERT_TRUE(started) << started.error().message;
+  SlotRecord unrecorded;
+  unrecorded.port = m_launch.port;
+  unrecorded.token = m_launch.token;
+  EXPECT_TRUE(runner->running(unrecorded));
+  EXPECT_TRUE(runner->stop(unrecorded));
+  EXPECT_FALSE(runner->running(*started));
+}
+
+// A pid the kernel reused for another program is not the slot.
+TEST(SlotProcess, AReusedPidIsNotTheSlot) {
+  SlotRecord record;
+  record.pid = ::getpid();
+  record.start_ticks = process_start_ticks(::getpid());
+  ASSERT_NE(record.start_ticks, 0u);
+  EXPECT_TRUE(slot_process_running(record));
+  record.start_ticks += 1;
+  EXPECT_FALSE(slot_process_running(record));
+  record.pid = 0;
+  EXPECT_FALSE(slot_process_running(record));
+}
+
+TEST_F(SlotsTest, RunningAsAnotherUserNeedsThatUser) {
+  m_settings.user = "switchyard-no-such-user";
+  m_settings.start_command = {"/bin/true"};
+  auto runner = make_slot_runner(m_settings, m_dir);
+  auto record = runner->start(m_launch);
+  ASSERT_FALSE(record);
+  EXPECT_EQ(record.error().code, ExitCode::Usage);
+  EXPECT_EQ(record.error().message,
+            "target.user: no user named \"switchyard-no-such-user\" on this host; create it or "
+            "remove target.user");
+}
+
+TEST_F(SlotsTest, RunsAsAnotherUserThroughSetpriv) {
+  if (::geteuid() != 0) GTEST_SKIP() << "switching user needs root";
+  if (find_program("setpriv").empty()) GTEST_SKIP() << "setpriv (util-linux) not installed";
+  m_settings.user = "nobody";
+  m_settings.start_command = {"/bin/sh", "-c", "id -un; exec sleep 60"};
+  m_settings.working_directory = "/";
+  auto runner = make_slot_runner(m_settings, m_dir);
+  fs::permissions(m_dir, fs::perms::all);
+  auto record = runner->start(m_launch);
+  ASSERT_TRUE(record) << record.error().message;
+  for (int i = 0; i < 100 && read_text(m_launch.log_file).empty(); ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(read_text(m_launch.log_file), "nobody\n");
+  EXPECT_TRUE(runner->stop(*record));
+}
+
+// systemd mode: the template unit. systemd itself cannot run in this
+// container, but `systemd-analyze verify` checks the unit file as systemd
+// would load it.
+TEST_F(SlotsTest, SystemdUnitPassesSystemdAnalyzeVerify) {
+  m_settings.run_as = RunAs::Systemd;
+  m_settings.user = "nobody";
+  m_settings.start_command = {"java",       "-XX:+UseSerialGC",     "-jar",
+                              "{artifact}", "--server.port={port}", "--label=100%-{version}"};
+  auto unit = systemd_unit_text(m_settings, "/var/lib/switchyard/hello");
+  ASSERT_TRUE(unit) << unit.error().message;
+  auto java = find_program("java");
+  EXPECT_NE(unit->find("ExecStart=\"" + java.string() +
+                       "\" \"-XX:+UseSerialGC\" \"-jar\" \"${SWITCHYARD_ARTIFACT}\" "
+                       "\"--server.port=%i\" \"--label=100%%-${SWITCHYARD_VERSION}\"\n"),
+            std::string::npos)
+      << *unit;
+  EXPECT_NE(unit->find("EnvironmentFile=/var/lib/switchyard/hello/slots/%i.env\n"),
+            std::string::npos);
+  EXPECT_NE(unit->find("User=nobody\n"), std::string::npos);
+  EXPECT_NE(unit->find("TimeoutStopSec=2\n"), std::string::npos);
+  EXPECT_NE(unit->find("KillMode=control-group\n"), std::string::npos);
+
+  auto analyze = find_program("systemd-analyze");
+  if (analyze.empty()) GTEST_SKIP() << "systemd-analyze not installed (apt-get install systemd)";
+  // Verified as an instance, the way systemd loads hello@8081.service.
+  auto instance = m_dir / "hello@8081.service";
+  std::ofstream(instance) << *unit;
+  ProcessSpec spec;
+  spec.argv = {analyze.string(), "verify", instance.string()};
+  spec.timeout = 30s;
+  auto verified = run_process(spec);
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(verified->exit_code, 0) << verified->output_tail;
+}
+
+// systemd mode's command sequence, against a fake systemctl first in PATH
+// that records its arguments (a real systemctl needs a running systemd).
+TEST_F(SlotsTest, SystemdModeDrivesSystemctlInOrder) {
+  auto fake_bin = m_dir / "bin";
+  fs::create_directories(fake_bin);
+  auto calls = m_dir / "systemctl.calls";
+  std::ofstream(fake_bin / "systemctl")
+      << "#!/bin/sh\n"
+      << "echo \"$*\" >> '" << calls.string() << "'\n"
+      << "case \"$1\" in\n"
+      << "  show) echo 4242 ;;\n"
+      << "  is-active) test -e '" << (m_dir / "active").string() << "' ;;\n"
+      << "  start) touch '" << (m_dir / "active").string() << "' ;;\n"
+      << "  stop) rm -f '" << (m_dir / "active").string() << "' ;;\n"
+      << "esac\n";
+  fs::permissions(fake_bin / "systemctl", fs::perms::owner_all);
+  std::string path = ::getenv("PATH");
+  ::setenv("PATH", (fake_bin.string() + ":" + path).c_str(), 1);
+
+  m_settings.run_as = RunAs::Systemd;
+  m_settings.unit_directory = m_dir / "units";
+  m_settings.environment_variables = {{"JAVA_OPTS", "-Xmx64m \"quoted\""}};
+  auto runner = make_slot_runner(m_settings, m_dir / "state");
+  auto record = runner->start(m_launch);
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_EQ(record->pid, 4242);
+  EXPECT_TRUE(runner->running(*record));
+  EXPECT_TRUE(runner->set_boot_enabled(*record, true));
+  EXPECT_TRUE(runner->stop(*record));
+  EXPECT_FALSE(runner->running(*record));
+  EXPECT_TRUE(runner->set_boot_enabled(*record, false));
+  ::setenv("PATH", path.c_str(), 1);
+
+  EXPECT_EQ(read_text(calls),
+            "daemon-reload\n"
+            "start hello@8082.service\n"
+            "show --property=MainPID --value hello@8082.service\n"
+            "is-active --quiet hello@8082.service\n"
+            "enable hello@8082.service\n"
+            "stop hello@8082.service\n"
+            "is-active --quiet hello@8082.service\n"
+            "disable hello@8082.service\n");
+  EXPECT_TRUE(fs::exists(m_dir / "units/hello@.service"));
+  auto environment_file = m_dir / "state/slots/8082.env";
+  EXPECT_EQ(read_text(environment_file),
+            "# Written by switchyard for hello@8082.service\n"
+            "SWITCHYARD_ARTIFACT=\"" +
+                m_launch.artifact.string() +
+                "\"\n"
+                "SWITCHYARD_VERSION=\"2.0.0\"\n"
+                "SWITCHYARD_ENVIRONMENT=\"prod\"\n"
+                "SWITCHYARD_SLOT=\"green\"\n"
+                "JAVA_OPTS=\"-Xmx64m \\\"quoted\\\"\"\n");
+  EXPECT_EQ(fs::status(environment_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+}
+
+}  // namespace
+}  // namespace switchyard
