@@ -110,7 +110,9 @@ if "aws" in commands:
     print(f"\naws --version / switchyard-verify-health --version (medians): {ratio:.0f}x")
 median = commands["switchyard"]["median_ms"]
 print(f"bar: median <= 20 ms: {'met' if median <= 20 else 'NOT met'} ({median:.1f} ms)")
-print(f"machine: {result['machine']['nproc']} CPUs, {result['machine']['cpu']}")
+load = open("/proc/loadavg").read().split()[:3]
+result["machine"]["loadavg"] = load
+print(f"machine: {result['machine']['nproc']} CPUs, {result['machine']['cpu']}, load average {' '.join(load)}")
 if out_file:
     with open(out_file, "w") as f:
         json.dump(result, f, indent=2)

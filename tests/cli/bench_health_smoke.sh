@@ -28,7 +28,7 @@ if ! command -v java >/dev/null || [[ ! -f $bin_dir/sample/hello-service.jar ]];
   echo "skipped: the readiness half needs java and $bin_dir/sample/hello-service.jar" >&2
   exit 125
 fi
-timeout 120 bash "$source_dir/bench/readiness.sh" --build "$bin_dir" --runs 2 --peer-runs 0 \
+timeout 120 bash "$source_dir/bench/readiness.sh" --build "$bin_dir" --runs 2 --peer-runs 0 --floor-runs 1 \
   --delay 500 --out "$out/readiness.json" >"$out/readiness.md" || fail "bench/readiness.sh exited $?"
 grep -q '^| switchyard | 2 |' "$out/readiness.md" || fail "no readiness row: $(cat "$out/readiness.md")"
 /usr/bin/python3 - "$out/readiness.json" <<'PY' || fail "readiness delays out of range"
