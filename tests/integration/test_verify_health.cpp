@@ -147,9 +147,10 @@ TEST(VerifyHealthSample, ReadyAfterAStartupDelayIsNoticedAtOnce) {
   auto ready_at = service.ready_at(5s);
   ASSERT_TRUE(ready_at) << "the service never printed its ready line";
   long long delay = returned_at - *ready_at;
-  // The benchmark measures this properly; here it only must be "soon", even
-  // on a loaded machine: within a few probe intervals.
-  EXPECT_LT(delay, 600) << "verify-health returned " << delay << " ms after the service was ready";
+  // The benchmark measures this properly (bench/readiness.sh); here it only
+  // must be "soon", even on a loaded machine where the JVM's first answer
+  // alone can take several hundred ms: far below the users' `sleep 10`.
+  EXPECT_LT(delay, 1500) << "verify-health returned " << delay << " ms after the service was ready";
   EXPECT_GT(delay, -50);
   EXPECT_GE(result.elapsed, 1500ms);
   EXPECT_NE(result.err.find(service.url() + ": connection refused (attempt 1)"), std::string::npos)
