@@ -86,10 +86,13 @@ result_file="$work_dir/result.json"
 stderr_file="$work_dir/stderr"
 
 # stdout is the --json result; stderr (logs and workflow commands) goes to the
-# job log as it comes, and a copy is kept for the last line.
-switchyard "$command_name" "${arguments[@]}" --json >"$result_file" 2> >(tee "$stderr_file" >&2)
-status=$?
-wait $! 2>/dev/null || true
+# job log as it comes, through tee, and a copy without the workflow commands
+# (::add-mask:: carries a secret in clear) is kept for the last line.
+exec 3>&2
+switchyard "$command_name" "${arguments[@]}" --json 2>&1 >"$result_file" |
+  tee /dev/fd/3 | grep -v '^::' >"$stderr_file"
+status=${PIPESTATUS[0]}
+exec 3>&-
 
 # The result is the last line of stdout: a step's child process may have
 # printed something before it.
@@ -100,7 +103,7 @@ if [[ "$result" == "{"* ]]; then
 else
   # The step ended before it could publish anything (CLI usage errors,
   # crashes): its last stderr line says why.
-  message=$(grep -v '^::' "$stderr_file" | grep -v '^[[:space:]]*$' | tail -n 1)
+  message=$(grep -v '^[[:space:]]*$' "$stderr_file" | tail -n 1)
   [[ -n "$message" ]] || message="switchyard $command_name: exited with $status and printed no result; see the log above"
   write_output result ""
   write_output ok "$( ((status == 0)) && echo true || echo false)"

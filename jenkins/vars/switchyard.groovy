@@ -41,7 +41,6 @@ def call(Map config = [:]) {
     error('switchyard: args must be a list, one element per flag or value: ' +
           "args: ['--timeout', '60s', 'https://example.org/actuator/health']")
   }
-
   if (!(options.secrets instanceof List)) {
     error("switchyard: secrets must be a list: secrets: [[id: 'credentials-id', variable: 'NAME']]")
   }
@@ -85,8 +84,10 @@ def call(Map config = [:]) {
     result.error = "switchyard ${options.step}: ${Command.describeExit(status)}; see the log above"
   }
   if (status != 0 && options.failOnError) {
+    // A message that already names switchyard as its subject stays as it is;
+    // others (a URL, a file) get the step in front.
     String message = result.error.toString()
-    error(message.startsWith('switchyard') ? message : "switchyard ${options.step}: ${message}")
+    error(message ==~ /^switchyard[ :-].*/ ? message : "switchyard ${options.step}: ${message}")
   }
   return result
 }

@@ -150,6 +150,7 @@ expect_problem() {
   fi
   echo "ok: caught $description"
 }
+# shellcheck disable=SC2016 # the ${{ }} is GitHub's expression, for the copy
 expect_problem "an input pasted into run:" "step run: an expression inside run:" \
   sed 's|run: .*/run.sh"'"'"'|run: echo ${{ inputs.args }}|'
 expect_problem "a run step without shell: bash" "step install: shell is None, not bash" \

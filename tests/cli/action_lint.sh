@@ -114,6 +114,7 @@ print(f"{count} run: blocks written", file=sys.stderr)
 EOF
 blocks=("$work"/run-blocks/*.sh)
 shellcheck "${blocks[@]}" || fail "ShellCheck found problems in a run: block (file named in the script's first comment)"
+# shellcheck disable=SC2016 # the broken script's own text, not expanded here
 printf '#!/bin/bash\nset -e\nfor f in $(ls *.jar); do echo $f; done\n' >"$work/bad-block.sh"
 if shellcheck "$work/bad-block.sh" >/dev/null 2>&1; then
   fail "ShellCheck accepted an unquoted \$(ls) loop, so it checks nothing"
