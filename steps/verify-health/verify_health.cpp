@@ -263,6 +263,31 @@ void log_details(const UrlReport& report) {
   }
 }
 
+// A Markdown table cell: pipes and line breaks would end the cell or row.
+std::string cell(std::string text) {
+  for (auto at = text.find('|'); at != std::string::npos; at = text.find('|', at + 2)) {
+    text.replace(at, 1, "\\|");
+  }
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+// The table for GitHub's step summary: one row per URL.
+void add_step_summary(const HealthReport& report) {
+  std::string table =
+      "| URL | healthy | attempts | waited | last status | last reason |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const auto& url : report.urls) {
+    table += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", cell(url.url),
+                         url.healthy ? "yes" : "**no**", url.attempts, format_duration(url.waited),
+                         url.last_status == 0 ? "none" : std::to_string(url.last_status),
+                         cell(url.last_reason));
+  }
+  ci().add_summary(table);
+}
+
 boost::json::object url_result(const UrlReport& report) {
   boost::json::object out;
   out["url"] = report.url;
@@ -311,7 +336,12 @@ Result<void> verify_health(StepContext& context, const VerifyHealthOptions& opti
   check->on_change = [](const std::string& url, int attempt, const std::string& reason) {
     if (!reason.empty()) log::info("{}: {} (attempt {})", url, reason, attempt);
   };
-  HealthReport report = wait_healthy(*check);
+  HealthReport report;
+  {
+    CiGroup group("wait for healthy");
+    report = wait_healthy(*check);
+  }
+  add_step_summary(report);
 
   // Report.
   Duration waited{0};

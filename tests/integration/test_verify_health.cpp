@@ -32,13 +32,17 @@ CommandResult verify_health(std::vector<std::string> args,
   return health_testing::run(args, env, 60s);
 }
 
-// The last line a command wrote to stderr: where its one-line error is.
-std::string last_line(const std::string& text) {
+// The last line a command wrote to stderr: where its one-line error is, after
+// the "error: " the plain-lines adapter puts in front of it.
+std::string error_line(const std::string& text) {
   std::string trimmed = text;
   while (!trimmed.empty() && trimmed.back() == '\n')
     trimmed.pop_back();
   auto newline = trimmed.rfind('\n');
-  return newline == std::string::npos ? trimmed : trimmed.substr(newline + 1);
+  std::string line = newline == std::string::npos ? trimmed : trimmed.substr(newline + 1);
+  const std::string prefix = "error: ";
+  if (line.rfind(prefix, 0) != 0) return "(no error line; stderr was: " + text + ")";
+  return line.substr(prefix.size());
 }
 
 long long epoch_ms() {
@@ -143,9 +147,10 @@ TEST(VerifyHealthSample, ReadyAfterAStartupDelayIsNoticedAtOnce) {
   auto ready_at = service.ready_at(5s);
   ASSERT_TRUE(ready_at) << "the service never printed its ready line";
   long long delay = returned_at - *ready_at;
-  // The benchmark measures this properly; here it only must be "soon", even
-  // on a loaded machine: within a few probe intervals.
-  EXPECT_LT(delay, 600) << "verify-health returned " << delay << " ms after the service was ready";
+  // The benchmark measures this properly (bench/readiness.sh); here it only
+  // must be "soon", even on a loaded machine where the JVM's first answer
+  // alone can take several hundred ms: far below the users' `sleep 10`.
+  EXPECT_LT(delay, 1500) << "verify-health returned " << delay << " ms after the service was ready";
   EXPECT_GT(delay, -50);
   EXPECT_GE(result.elapsed, 1500ms);
   EXPECT_NE(result.err.find(service.url() + ": connection refused (attempt 1)"), std::string::npos)
@@ -159,7 +164,7 @@ TEST(VerifyHealthSample, FailHealthIsDownAndExitsOne) {
   ASSERT_TRUE(service.ready_at(20s)) << "the sample service did not start";
   auto result = verify_health({"--timeout", "1s", service.url()});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err),
+  EXPECT_EQ(error_line(result.err),
             service.url() + ": not healthy after 1s: status DOWN; check the service's log");
   EXPECT_NE(result.err.find("  last status: 503\n"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find(R"(  last body: {"status":"DOWN"})"), std::string::npos) << result.err;
@@ -172,9 +177,9 @@ TEST(VerifyHealthSample, ConnectionRefusedThroughout) {
       "http://127.0.0.1:" + std::to_string(health_testing::free_port()) + "/actuator/health";
   auto result = verify_health({"--timeout", "1s", url});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err), url +
-                                       ": not healthy after 1s: connection refused; is the "
-                                       "service running and listening on that port?");
+  EXPECT_EQ(error_line(result.err), url +
+                                        ": not healthy after 1s: connection refused; is the "
+                                        "service running and listening on that port?");
   EXPECT_NE(result.err.find("  last status: none (no answer)\n"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("  reason: connection refused ("), std::string::npos) << result.err;
   EXPECT_LT(result.elapsed, 3s);
@@ -207,9 +212,9 @@ TEST_F(VerifyHealthRunningSample, SeveralUrlsNameOnlyTheUnhealthyOne) {
   std::string refused = "http://127.0.0.1:" + std::to_string(health_testing::free_port()) + "/";
   auto result = verify_health({"--timeout", "1s", "--json", s_service->url(), refused});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err), refused +
-                                       ": not healthy after 1s: connection refused; is the "
-                                       "service running and listening on that port?");
+  EXPECT_EQ(error_line(result.err), refused +
+                                        ": not healthy after 1s: connection refused; is the "
+                                        "service running and listening on that port?");
   EXPECT_EQ(result.err.find(s_service->url() + ": not healthy"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find(s_service->url() + ": healthy after "), std::string::npos)
       << result.err;
@@ -259,7 +264,7 @@ TEST_F(VerifyHealthRunningSample, ExpectVersionMismatchExitsOne) {
   auto result =
       verify_health({"--timeout", "500ms", "--expect-version", "2.0.0", s_service->url()});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err),
+  EXPECT_EQ(error_line(result.err),
             s_service->url() +
                 ": not healthy after 500ms: version 1.0.0 expected 2.0.0; another version is "
                 "answering; check that the deploy reached this URL");
@@ -288,9 +293,9 @@ TEST_F(VerifyHealthTestServer, CompositeBodyNamesTheDownComponents) {
   std::string url = s_server->url("/health/composite-down");
   auto result = verify_health({"--timeout", "1s", url});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err), url +
-                                       ": not healthy after 1s: status DOWN (down: db, "
-                                       "diskSpace); check the service's log");
+  EXPECT_EQ(error_line(result.err), url +
+                                        ": not healthy after 1s: status DOWN (down: db, "
+                                        "diskSpace); check the service's log");
   EXPECT_NE(result.err.find("  last status: 503\n"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("java.net.ConnectException: Connection refused"), std::string::npos)
       << "the last body should be shown: " << result.err;
@@ -305,7 +310,7 @@ TEST_F(VerifyHealthTestServer, ExpectJsonOnAComponent) {
       {"--timeout", "300ms", "--expect-json", "/components/db/details/database=MySQL", url});
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_EQ(
-      last_line(result.err),
+      error_line(result.err),
       url +
           ": not healthy after 300ms: JSON mismatch /components/db/details/database=PostgreSQL "
           "expected MySQL; check the service's log");
@@ -315,10 +320,10 @@ TEST_F(VerifyHealthTestServer, SlowerThanTheRequestTimeoutIsATimeout) {
   std::string url = s_server->url("/slow?ms=3000");
   auto result = verify_health({"--timeout", "1s", "--request-timeout", "300ms", url});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err), url +
-                                       ": not healthy after 1s: timed out after 300ms; the "
-                                       "service did not answer in time; is it stuck or "
-                                       "overloaded?");
+  EXPECT_EQ(error_line(result.err), url +
+                                        ": not healthy after 1s: timed out after 300ms; the "
+                                        "service did not answer in time; is it stuck or "
+                                        "overloaded?");
   EXPECT_LT(result.elapsed, 3s);
 }
 
@@ -326,9 +331,9 @@ TEST_F(VerifyHealthTestServer, ExpectStatusIsExact) {
   auto result =
       verify_health({"--expect-status", "204", "--timeout", "300ms", s_server->url("/health")});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(last_line(result.err), s_server->url("/health") +
-                                       ": not healthy after 300ms: wrong status 200 (expected "
-                                       "204); check the service's log");
+  EXPECT_EQ(error_line(result.err), s_server->url("/health") +
+                                        ": not healthy after 300ms: wrong status 200 (expected "
+                                        "204); check the service's log");
   result = verify_health({"--expect-status", "204", s_server->url("/status/204")});
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
@@ -357,15 +362,72 @@ TEST_F(VerifyHealthTestServer, HeaderFromTheEnvironmentNeverAppearsInTheOutput) 
 TEST_F(VerifyHealthTestServer, GitHubOutputsAreWritten) {
   TempDir dir;
   auto output = dir.path() / "github_output";
+  auto summary = dir.path() / "github_summary";
   std::ofstream(output).close();
-  auto result = verify_health({s_server->url("/health")},
-                              {{"GITHUB_ACTIONS", "true"}, {"GITHUB_OUTPUT", output.string()}});
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::ofstream(summary).close();
+  std::string refused = "http://127.0.0.1:" + std::to_string(health_testing::free_port()) + "/";
+  auto result = verify_health({"--timeout", "300ms", s_server->url("/health"), refused},
+                              {{"GITHUB_ACTIONS", "true"},
+                               {"GITHUB_OUTPUT", output.string()},
+                               {"GITHUB_STEP_SUMMARY", summary.string()}});
+  ASSERT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("::group::wait for healthy"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("::error"), std::string::npos) << result.err;
+  std::ifstream summary_in(summary);
+  std::string table((std::istreambuf_iterator<char>(summary_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(table.find("| `" + s_server->url("/health") + "` | yes | 1 | "), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("| `" + refused + "` | **no** | "), std::string::npos) << table;
+  EXPECT_NE(table.find(" | 300ms | none | connection refused |"), std::string::npos) << table;
   std::ifstream in(output);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.empty()) GTEST_SKIP() << "the GitHub adapter has not landed yet (runner/ci.cpp)";
   EXPECT_NE(text.find("healthy"), std::string::npos) << text;
   EXPECT_NE(text.find("waited-ms"), std::string::npos) << text;
+}
+
+TEST_F(VerifyHealthTestServer, SwitchyardYmlGivesTheUrlAndDefaults) {
+  TempDir dir;
+  auto config = dir.path() / "switchyard.yml";
+  std::string url = s_server->url("/health/composite-down");
+  std::ofstream(config) << "verify:\n  url: " << url
+                        << "\nhealth:\n  timeout: 300ms\n  interval: 50ms\n"
+                           "  headers:\n    X-Probe: env:HEALTH_PROBE_VALUE\n";
+  std::map<std::string, std::string> env = {{"HEALTH_PROBE_VALUE", "probe-value-77"}};
+  auto result = verify_health({"--config", config.string()}, env);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(error_line(result.err), url +
+                                        ": not healthy after 300ms: status DOWN (down: db, "
+                                        "diskSpace); check the service's log");
+  // A flag beats the environment, which beats the file.
+  env["SWITCHYARD_HEALTH__TIMEOUT"] = "400ms";
+  result = verify_health({"--config", config.string()}, env);
+  EXPECT_NE(error_line(result.err).find(": not healthy after 400ms: "), std::string::npos)
+      << result.err;
+  result = verify_health({"--config", config.string(), "--timeout", "200ms"}, env);
+  EXPECT_NE(error_line(result.err).find(": not healthy after 200ms: "), std::string::npos)
+      << result.err;
+  // The header from the file is sent, its env: value resolved.
+  result = verify_health({"--config", config.string(), "--expect-json",
+                          "headers.X-Probe=probe-value-77", s_server->url("/echo")},
+                         env);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // Its variable unset: exit 2 naming the key.
+  env["HEALTH_PROBE_VALUE"] = "";
+  result = verify_health({"--config", config.string()}, env);
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("health.headers X-Probe: environment variable 'HEALTH_PROBE_VALUE' "
+                            "is not set"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST_F(VerifyHealthTestServer, BadSettingInSwitchyardYmlExitsTwo) {
+  TempDir dir;
+  auto config = dir.path() / "switchyard.yml";
+  std::ofstream(config) << "health:\n  timeout: soon\n";
+  auto result = verify_health({"--config", config.string(), s_server->url("/health")});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("health.timeout"), std::string::npos) << result.err;
 }
 
 // TLS with a self-signed certificate the test made with `openssl req`.
@@ -394,7 +456,7 @@ TEST_F(VerifyHealthTls, SelfSignedIsRefusedByDefault) {
   std::string url = s_server->url("/health", "https");
   auto result = verify_health({"--timeout", "500ms", url});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_EQ(last_line(result.err),
+  EXPECT_EQ(error_line(result.err),
             url +
                 ": not healthy after 500ms: TLS: certificate verify failed (self-signed "
                 "certificate); trust its certificate with --cacert FILE, or skip verification "
@@ -456,7 +518,10 @@ TEST(VerifyHealthUsage, MalformedInputExitsTwoNamingTheFlag) {
   for (const auto& c : cases) {
     auto result = verify_health(c.args, {{"HEALTH_TEST_NOT_SET", ""}});
     EXPECT_EQ(result.exit_code, 2) << c.message;
-    EXPECT_EQ(result.err, c.message + "\n");
+    // Flags CLI11 refuses are reported by run_step before the CI adapter
+    // exists, without the adapter's "error: " in front.
+    bool parse_error = c.message.rfind("switchyard-verify-health: The following", 0) == 0;
+    EXPECT_EQ(result.err, (parse_error ? "" : "error: ") + c.message + "\n");
     EXPECT_LT(result.elapsed, 2s) << c.message;
   }
 }

@@ -220,7 +220,8 @@ TEST_F(WaitHealthyTest, NoticesReadinessWithinAboutOneInterval) {
   ASSERT_TRUE(report.healthy) << report.summary();
   EXPECT_GE(report.urls[0].attempts, 3);
   EXPECT_EQ(report.urls[0].reasons, (std::vector<std::string>{"status DOWN"}));
-  EXPECT_LT(elapsed, 600ms + 100ms + 150ms);
+  // One interval after the server turned healthy, with room for a loaded machine.
+  EXPECT_LT(elapsed, 600ms + 100ms + 400ms);
 }
 
 TEST_F(WaitHealthyTest, CountsConsecutiveSuccesses) {
@@ -254,9 +255,9 @@ TEST_F(WaitHealthyTest, GivesUpAtTheDeadlineWithEveryReason) {
             R"({"error": "status 500", "n": )" + std::to_string(url_report.attempts) + "}");
   EXPECT_EQ(url_report.last_reason, "wrong status 500 (expected 2xx)");
   EXPECT_EQ(url_report.waited, 600ms);
-  EXPECT_GE(url_report.attempts, 8);  // every 50 ms for 600 ms
+  EXPECT_GE(url_report.attempts, 5);  // every 50 ms for 600 ms, on a loaded machine
   EXPECT_GE(elapsed, 600ms);
-  EXPECT_LT(elapsed, 900ms);
+  EXPECT_LT(elapsed, 1500ms);
 }
 
 TEST_F(WaitHealthyTest, CompositeDownNamesTheComponentsInTheSummary) {
