@@ -114,15 +114,20 @@ TEST_F(SlotsTest, ProcessSlotStartsDetachedWithoutJobMarkersAndStops) {
 // A deploy killed before it recorded the pid left only the token: stop
 // still finds the slot, by its token and never by name.
 TEST_F(SlotsTest, AProcessSlotWithoutARecordedPidIsStoppedByItsToken) {
-  m_settings.start_command = {"/bin/sh", "-c", "exec sleep 60"};
+  m_settings.start_command = {"/bin/sleep", "60"};
   auto runner = make_slot_runner(m_settings, m_dir);
   auto started = runner->start(m_launch);
   ASSERT_TRUE(started) << started.error().message;
+  // Until the child has exec'd, /proc shows the parent's environment.
+  for (int i = 0; i < 100 && find_slot_token(m_launch.token).empty(); ++i)
+    std::this_thread::sleep_for(10ms);
   SlotRecord unrecorded;
   unrecorded.port = m_launch.port;
   unrecorded.token = m_launch.token;
   EXPECT_TRUE(runner->running(unrecorded));
   EXPECT_TRUE(runner->stop(unrecorded));
+  for (int i = 0; i < 100 && runner->running(*started); ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(runner->running(*started));
 }
 
