@@ -259,8 +259,13 @@ fs::path router_script_path(const NginxSettings& settings) {
   std::error_code error;
   fs::path executable = fs::read_symlink("/proc/self/exe", error);
   if (error) return "/usr/share/switchyard/nginx/router.js";
-  return (executable.parent_path().parent_path() / "share/switchyard/nginx/router.js")
-      .lexically_normal();
+  // Installed: <prefix>/bin/switchyard-* beside <prefix>/share. In a build
+  // tree the build copies the router to <build>/share, beside the binaries.
+  fs::path installed = (executable.parent_path().parent_path() / "share/switchyard/nginx/router.js")
+                           .lexically_normal();
+  fs::path build_tree = executable.parent_path() / "share/switchyard/nginx/router.js";
+  if (!fs::exists(installed, error) && fs::exists(build_tree, error)) return build_tree;
+  return installed;
 }
 
 std::string format_include(const NginxSettings& settings, int port) {
