@@ -276,22 +276,23 @@ int expire_warm_main(int argc, char** argv) {
   app.add_option("--after", after);
   app.add_option("--grace", grace);
   CommonOptions options;
-  return run_step("expire-warm", app, options, argc, argv, [&](StepContext&) -> Result<void> {
-    auto wait = parse_duration(after);
-    if (!wait) return wait.error();
-    auto stop_grace = parse_duration(grace);
-    if (!stop_grace) return stop_grace.error();
-    // Waits, but gives up when the host's state directory goes away (the
-    // app was removed from the host), so nothing is recreated.
-    HostPaths paths{state_dir};
-    auto deadline = std::chrono::steady_clock::now() + *wait;
-    while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
-      if (!std::filesystem::exists(paths.state_file())) return {};
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (interrupted() || !std::filesystem::exists(paths.state_file())) return {};
-    return expire_warm_slot(paths, port, token, *stop_grace);
-  });
+  return run_step("switchyard expire-warm", app, options, argc, argv,
+                  [&](StepContext&) -> Result<void> {
+                    auto wait = parse_duration(after);
+                    if (!wait) return wait.error();
+                    auto stop_grace = parse_duration(grace);
+                    if (!stop_grace) return stop_grace.error();
+                    // Waits, but gives up when the host's state directory goes away (the
+                    // app was removed from the host), so nothing is recreated.
+                    HostPaths paths{state_dir};
+                    auto deadline = std::chrono::steady_clock::now() + *wait;
+                    while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
+                      if (!std::filesystem::exists(paths.state_file())) return {};
+                      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    }
+                    if (interrupted() || !std::filesystem::exists(paths.state_file())) return {};
+                    return expire_warm_slot(paths, port, token, *stop_grace);
+                  });
 }
 
 int status_main(int argc, char** argv) {
@@ -299,15 +300,16 @@ int status_main(int argc, char** argv) {
       "switchyard status: what runs on this host (live version, port, pid, uptime, health)"};
   CommonOptions options;
   add_common_options(app, options, false);
-  return run_step("status", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
-    auto settings = load_host_settings(context);
-    if (!settings) return settings.error();
-    auto status = host_status(*settings);
-    if (!status) return status.error();
-    put_status(*status, context.result);
-    if (!context.options.json) std::cout << format_host_status(*status);
-    return {};
-  });
+  return run_step("switchyard status", app, options, argc, argv,
+                  [&](StepContext& context) -> Result<void> {
+                    auto settings = load_host_settings(context);
+                    if (!settings) return settings.error();
+                    auto status = host_status(*settings);
+                    if (!status) return status.error();
+                    put_status(*status, context.result);
+                    if (!context.options.json) std::cout << format_host_status(*status);
+                    return {};
+                  });
 }
 
 int restore_main(int argc, char** argv) {
@@ -319,17 +321,18 @@ int restore_main(int argc, char** argv) {
   add_common_options(app, options, false);
   app.add_option("--lock-timeout", lock_timeout,
                  "how long to wait for the host lock (default 10m)");
-  return run_step("restore", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
-    std::map<std::string, std::string> flags;
-    if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
-    auto settings = load_host_settings(context, flags);
-    if (!settings) return settings.error();
-    auto status = restore_live_release(*settings);
-    if (!status) return status.error();
-    put_status(*status, context.result);
-    if (!context.options.json) std::cout << format_host_status(*status);
-    return {};
-  });
+  return run_step("switchyard restore", app, options, argc, argv,
+                  [&](StepContext& context) -> Result<void> {
+                    std::map<std::string, std::string> flags;
+                    if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
+                    auto settings = load_host_settings(context, flags);
+                    if (!settings) return settings.error();
+                    auto status = restore_live_release(*settings);
+                    if (!status) return status.error();
+                    put_status(*status, context.result);
+                    if (!context.options.json) std::cout << format_host_status(*status);
+                    return {};
+                  });
 }
 
 }  // namespace switchyard

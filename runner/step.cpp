@@ -120,7 +120,9 @@ static int report_outcome(const std::string& program, StepContext& context,
 
 int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, char** argv,
              const StepBody& body) {
-  std::string program = "switchyard-" + name;
+  // Steps are their own executables (switchyard-verify-health); the runner's
+  // subcommands pass their full name ("switchyard status").
+  std::string program = name.find(' ') == std::string::npos ? "switchyard-" + name : name;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -42,6 +42,8 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anyt
 // bad flags exit 2 with a message naming the flag; an Error prints its
 // one-line message (and a CI annotation) and returns its code; an exception
 // escaping `body` is reported as a failure; SIGINT/SIGTERM give 130.
+// `name` is a step's ("verify-health", reported as switchyard-verify-health)
+// or a runner subcommand's full name ("switchyard status").
 int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, char** argv,
              const StepBody& body);
 

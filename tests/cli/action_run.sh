@@ -170,7 +170,9 @@ error=$(output error)
 [[ "$error" == "switchyard-verify-health: "*"--no-such-flag"*"; see switchyard-verify-health --help" ]] ||
   fail "unknown flag: error output is '$error'"
 expect_output exit-code 2 "unknown flag"
-expect_output result "" "unknown flag"
+result=$(output result)
+[[ "$result" == *'"ok":false'*'"exit_code":2'*"--no-such-flag"* ]] ||
+  fail "unknown flag: result output is '$result', expected the step's JSON result with the error"
 echo "ok: unknown flag: exit 2, error '$error'"
 
 # --- args are literal: no command substitution, no word splitting, no ';' ----

@@ -33,7 +33,8 @@ std::string slurp(const char* path) {
 }
 
 // Runs a small step through run_step with `arguments`, capturing fd 1 and 2.
-Run run(std::vector<std::string> arguments, const StepBody& body) {
+Run run(std::vector<std::string> arguments, const StepBody& body,
+        const std::string& name = "test-step") {
   set_ci(make_ci(CiKind::Plain, {}));
   CLI::App app("a test step", "switchyard-test-step");
   CommonOptions options;
@@ -57,8 +58,7 @@ Run run(std::vector<std::string> arguments, const StepBody& body) {
   ::dup2(out_fd, STDOUT_FILENO);
   ::dup2(err_fd, STDERR_FILENO);
   Run result;
-  result.exit_code =
-      run_step("test-step", app, options, static_cast<int>(argv.size()), argv.data(), body);
+  result.exit_code = run_step(name, app, options, static_cast<int>(argv.size()), argv.data(), body);
   std::cout.flush();
   std::cerr.flush();
   std::fflush(stdout);
@@ -153,4 +153,12 @@ TEST(RunStep, HelpListsTheExitCodes) {
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.out.find("4    another deploy holds the lock"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("--dry-run"), std::string::npos);
+}
+
+// The runner's own subcommands name themselves as a user types them.
+TEST(RunStep, ASubcommandNamesItselfAsTyped) {
+  auto result = run(
+      {"--no-such-flag"}, [](StepContext&) -> Result<void> { return {}; }, "switchyard status");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(result.err.starts_with("error: switchyard status: ")) << result.err;
 }
