@@ -20,7 +20,6 @@ constexpr const char* k_usage =
     "Steps (each is also installed as switchyard-<step>):\n"
     "  build-jar        build the service and write its artifact manifest\n"
     "  push-artifact    store the artifact (file:// or s3://)\n"
-    "  request-deploy   deploy to each target (local, ssh, codedeploy)\n"
     "  verify-health    wait until URLs answer healthy\n"
     "  switch-traffic   on a host: start the idle slot, gate on health, switch nginx\n"
     "  rollback         on a host: go back to a kept release\n"
