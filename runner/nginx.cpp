@@ -120,10 +120,10 @@ std::optional<std::set<unsigned long>> socket_inodes(pid_t pid) {
   return inodes;
 }
 
-// Counts the ESTABLISHED TCP connections (IPv4 and IPv6) whose remote port is
-// `port`; only those whose socket inode is in `inodes` when it is given.
-int established_to_port(int port, const std::optional<std::set<unsigned long>>& inodes) {
-  int count = 0;
+// The socket inodes of the ESTABLISHED TCP connections (IPv4 and IPv6) whose
+// remote port is `port`.
+std::set<unsigned long> established_to_port(int port) {
+  std::set<unsigned long> inodes;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
     std::string line;
@@ -141,11 +141,10 @@ int established_to_port(int port, const std::optional<std::set<unsigned long>>& 
       size_t colon = remote.rfind(':');
       if (colon == std::string::npos) continue;
       if (std::stoi(remote.substr(colon + 1), nullptr, 16) != port) continue;
-      if (inodes && !inodes->contains(inode)) continue;
-      ++count;
+      inodes.insert(inode);
     }
   }
-  return count;
+  return inodes;
 }
 
 }  // namespace
@@ -359,8 +358,18 @@ bool Nginx::wait_drained(int old_port, const std::vector<pid_t>& old_workers) {
     }
     return inodes;
   };
-  return wait_until(m_settings.drain_timeout,
-                    [&] { return established_to_port(old_port, nginx_sockets()) == 0; });
+  // The connection table is read first, and the workers' sockets (a walk of
+  // /proc and of every worker's fds, slow on a busy machine) only while some
+  // connection to the port is left, so the poll that sees the slot drained
+  // costs two small reads.
+  return wait_until(m_settings.drain_timeout, [&] {
+    std::set<unsigned long> connections = established_to_port(old_port);
+    if (connections.empty()) return true;
+    std::optional<std::set<unsigned long>> ours = nginx_sockets();
+    if (!ours) return false;
+    return std::none_of(connections.begin(), connections.end(),
+                        [&](unsigned long inode) { return ours->contains(inode); });
+  });
 }
 
 std::string Nginx::config_snippet() const {
