@@ -340,10 +340,10 @@ bool Nginx::wait_drained(int old_port, const std::vector<pid_t>& old_workers) {
   // no connection from nginx to `old_port` is left. Idle connections in
   // nginx's upstream keep-alive pool count too: nginx never reuses them (the
   // router no longer names the old slot), and they close on their own after
-  // upstream_keepalive_timeout, which therefore bounds the drain of an idle
-  // slot. Waiting for them, rather than treating them as safe to cut, means
-  // "no connection" is also "no request in flight", which the connection
-  // table cannot otherwise tell apart from an idle connection.
+  // upstream_keepalive_timeout, which therefore bounds the drain: every pooled
+  // connection goes idle at the switch. Waiting for them, rather than treating them as safe to cut,
+  // means "no connection" is also "no request in flight", which the connection table cannot
+  // otherwise tell apart from an idle connection.
   std::optional<pid_t> master;
   if (Result<pid_t> found = master_pid()) master = *found;
   auto nginx_sockets = [&]() -> std::optional<std::set<unsigned long>> {
