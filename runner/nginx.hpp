@@ -47,10 +47,11 @@ struct NginxSettings {
   int upstream_keepalive = 32;              // idle connections kept per worker and slot
   // How long nginx keeps an idle connection to a slot open. Seamless mode
   // waits for these to close before the old slot counts as drained, so this
-  // bounds the drain of an idle old slot (see wait_drained in nginx.cpp);
-  // nginx re-arms such timers lazily (up to 300 ms late), so 250ms drains in
-  // about 250-550 ms.
-  Duration upstream_keepalive_timeout{std::chrono::milliseconds(250)};
+  // bounds the drain of an old slot (see wait_drained in nginx.cpp): every
+  // pooled connection goes idle at the switch. Under load a pooled connection
+  // is reused within milliseconds, so a short timeout costs nothing there;
+  // when traffic is sparse it costs a loopback connect per request.
+  Duration upstream_keepalive_timeout{std::chrono::milliseconds(100)};
   // The njs router (empty: share/switchyard/nginx/router.js beside the
   // installed binaries) and the module that runs it.
   std::filesystem::path router_script;

@@ -209,7 +209,12 @@ struct ProcStat {
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   if (!file) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // Not an istreambuf_iterator: when the process exits between the open and
+  // the read, the read fails with ESRCH and the stream buffer throws, which
+  // operator<< turns into failbit (a stop that scans /proc hit this under load).
+  std::ostringstream content;
+  if (!(content << file.rdbuf())) return std::nullopt;
+  std::string text = content.str();
   // The command name sits in parentheses and may itself hold spaces or ')'.
   auto close = text.rfind(')');
   if (close == std::string::npos) return std::nullopt;
