@@ -18,47 +18,12 @@
 #include "runner/sha256.hpp"
 #include "runner/sigv4.hpp"
 #include "runner/step.hpp"
+#include "runner/xml.hpp"
 
 namespace switchyard {
 namespace {
 
 constexpr std::string_view k_s3_namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-// The text of the first <tag>...</tag> in `xml`, or "". S3's answers are
-// small and flat, so this is all the XML reading the client needs.
-std::string xml_value(std::string_view xml, std::string_view tag) {
-  std::string open = "<" + std::string(tag) + ">";
-  std::string close = "</" + std::string(tag) + ">";
-  auto start = xml.find(open);
-  if (start == std::string_view::npos) return "";
-  start += open.size();
-  auto end = xml.find(close, start);
-  if (end == std::string_view::npos) return "";
-  return std::string(xml.substr(start, end - start));
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -337,8 +302,8 @@ struct S3Client::State {
 
   // Turns an S3 error answer into one line that says what to do.
   Error explain(const CallContext& context, const HttpResponse& response) const {
-    std::string code = xml_value(response.body, "Code");
-    std::string message = xml_value(response.body, "Message");
+    std::string code = xml_text(response.body, "Code");
+    std::string message = xml_text(response.body, "Message");
     std::string status =
         "HTTP " + std::to_string(response.status) + (code.empty() ? "" : " " + code);
     if (code == "NoSuchBucket") {
@@ -448,7 +413,7 @@ Result<std::optional<std::string>> S3Client::get_small_object(const std::string&
   CallContext context{s3_uri(bucket, key), bucket, key, "s3:GetObject"};
   auto response = m_state->call(context, "GET", m_state->url(bucket, key, ""), {}, "", "");
   if (!response) return response.error();
-  if (response->status == 404 && xml_value(response->body, "Code") != "NoSuchBucket") {
+  if (response->status == 404 && xml_text(response->body, "Code") != "NoSuchBucket") {
     return std::optional<std::string>();
   }
   if (response->status != 200) return m_state->explain(context, *response);
@@ -462,7 +427,7 @@ Result<void> S3Client::get_object(const std::string& bucket, const std::string& 
   auto response = m_state->call(context, "GET", m_state->url(bucket, key, ""), {}, "", "", sink);
   if (!response) return response.error();
   if (response->status == 200) return {};
-  if (response->status == 404 && xml_value(response->body, "Code") != "NoSuchBucket") {
+  if (response->status == 404 && xml_text(response->body, "Code") != "NoSuchBucket") {
     return unavailable(context.subject + ": no such object; check the URI and that it was pushed");
   }
   return m_state->explain(context, *response);
@@ -491,7 +456,7 @@ Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
                                 std::move(headers), "", "");
   if (!response) return response.error();
   if (response->status != 200) return m_state->explain(context, *response);
-  std::string upload_id = xml_value(response->body, "UploadId");
+  std::string upload_id = xml_text(response->body, "UploadId");
   if (upload_id.empty()) {
     return failure(context.subject +
                    ": the store started a multipart upload without an UploadId; " +
