@@ -16,6 +16,7 @@
 #include "runner/aws_credentials.hpp"
 #include "runner/log.hpp"
 #include "runner/sha256.hpp"
+#include "runner/sha256_twin.hpp"
 #include "runner/sigv4.hpp"
 #include "runner/step.hpp"
 #include "runner/xml.hpp"
@@ -557,7 +558,9 @@ struct MultipartRun {
   std::optional<Error> error;
   std::vector<S3Client::CompletedPart> completed;
   std::uint64_t done = 0;
-  Sha256 whole;
+  // Each part's digest and the whole file's, taken from one read of the
+  // bytes; only the worker whose turn it is touches it.
+  Sha256Twin digests;
 
   bool failed() {
     std::lock_guard lock(mutex);
@@ -624,7 +627,7 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   MultipartRun run;
   run.completed.resize(plan.part_count);
   auto worker = [&] {
-    std::vector<char> buffer(k_mib);
+    std::vector<char> buffer(getenv("SY_CHUNK") ? std::stoul(getenv("SY_CHUNK")) : k_mib);
     while (!run.failed()) {
       std::uint32_t index = run.next_part.fetch_add(1);
       if (index >= plan.part_count) return;
@@ -633,32 +636,30 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
         return;
       }
       PartRange range = plan.part(index);
-      // Hash the part, feeding the whole-file hash too: parts take turns in
-      // file order, which costs little since hashing is far faster than
-      // sending. Only the worker whose turn it is touches run.whole.
+      // Hash the part, feeding the whole-file digest too: parts take turns
+      // in file order, which costs little since hashing is far faster than
+      // sending.
       {
         std::unique_lock lock(run.mutex);
         run.hashed.wait(lock, [&] { return run.next_to_hash == index || run.error; });
         if (run.error) return;
       }
-      Sha256 part_hash;
       for (std::uint64_t at = 0; at < range.size;) {
         auto n = std::min<std::uint64_t>(buffer.size(), range.size - at);
         if (auto read = read_range(fd, buffer.data(), range.offset + at, n, file); !read) {
           run.fail(read.error());
           return;
         }
-        part_hash.update(buffer.data(), n);
-        run.whole.update(buffer.data(), n);
+        run.digests.update(buffer.data(), n);
         at += n;
       }
+      auto digest = run.digests.finish_part();
       {
         std::lock_guard lock(run.mutex);
         ++run.next_to_hash;
         run.hashed.notify_all();
       }
       // Send it, streamed from disk again (the page cache, by now).
-      auto digest = part_hash.finish();
       std::string checksum = base64_encode(digest.data(), digest.size());
       auto etag = upload_part_from_file(bucket, key, *upload_id, fd, range, checksum,
                                         to_hex(digest.data(), digest.size()));
@@ -682,7 +683,8 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   std::optional<Error> error = run.error;
   std::string sha256;
   if (!error) {
-    sha256 = run.whole.finish_hex();
+    auto whole = run.digests.finish_whole();
+    sha256 = to_hex(whole.data(), whole.size());
     if (!expected_sha256.empty() && sha256 != expected_sha256) error = mismatch(sha256);
   }
   if (!error) {
