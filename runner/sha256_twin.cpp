@@ -77,7 +77,7 @@ SWITCHYARD_SHA_TARGET inline void store_state(const Lanes& lanes, std::uint32_t*
 
 // Four rounds with message words w (already big-endian-swapped), constant
 // group `group`.
-SWITCHYARD_SHA_TARGET inline void four_rounds(Lanes& lanes, __m128i w, int group) {
+SWITCHYARD_SHA_TARGET inline void four_rounds(Lanes& lanes, __m128i w, std::size_t group) {
   __m128i message = _mm_add_epi32(
       w, _mm_load_si128(reinterpret_cast<const __m128i*>(k_round_constants + 4 * group)));
   lanes.cdgh = _mm_sha256rnds2_epu32(lanes.cdgh, lanes.abef, message);
@@ -104,11 +104,12 @@ SWITCHYARD_SHA_TARGET void compress(std::uint32_t* const (&states)[count], const
     for (int c = 0; c < count; ++c)
       saved[c] = lanes[c];
     __m128i w[4];
-    for (int group = 0; group < 4; ++group)
+    for (std::size_t group = 0; group < 4; ++group) {
       w[group] = _mm_shuffle_epi8(
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * group)), byte_swap);
+    }
 #pragma GCC unroll 16
-    for (int group = 0; group < 16; ++group) {
+    for (std::size_t group = 0; group < 16; ++group) {
       if (group >= 4) {
         w[group % 4] =
             next_words(w[group % 4], w[(group + 1) % 4], w[(group + 2) % 4], w[(group + 3) % 4]);
@@ -185,14 +186,15 @@ Sha256Twin::Digest finish_chain(Chain& chain) {
   std::uint64_t bits = chain.length * 8;
   std::uint8_t padding[128] = {0x80};
   std::size_t pad = (chain.buffered < 56 ? 56 : 120) - chain.buffered;
-  for (int i = 0; i < 8; ++i)
-    padding[pad + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+  for (std::size_t i = 0; i < 8; ++i) {
+    padding[pad + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+  }
   update_one(chain, padding, pad + 8);
   Sha256Twin::Digest digest{};
-  for (int i = 0; i < 8; ++i) {
-    for (int b = 0; b < 4; ++b)
-      digest[static_cast<std::size_t>(4 * i + b)] =
-          static_cast<std::uint8_t>(chain.h[i] >> (24 - 8 * b));
+  for (std::size_t i = 0; i < 8; ++i) {
+    for (std::size_t b = 0; b < 4; ++b) {
+      digest[4 * i + b] = static_cast<std::uint8_t>(chain.h[i] >> (24 - 8 * b));
+    }
   }
   chain.reset();
   return digest;
