@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 extern char** environ;
@@ -196,21 +199,23 @@ class GitHubAdapter : public PlainAdapter {
   // GitHub does not nest groups: a new one closes the open one.
   void begin_group(std::string_view name) override {
     std::lock_guard lock(output_mutex());
-    if (m_group_open) write_stderr_locked("::endgroup::\n");
-    write_stderr_locked("::group::" + github_escape_data(mask_secrets(name)) + "\n");
+    if (m_group_open) write_command_locked("::endgroup::");
+    write_command_locked("::group::" + github_escape_data(mask_secrets(name)));
     m_group_open = true;
   }
 
   void end_group() override {
     std::lock_guard lock(output_mutex());
     if (!m_group_open) return;
-    write_stderr_locked("::endgroup::\n");
+    write_command_locked("::endgroup::");
     m_group_open = false;
   }
 
   void annotate_error(std::string_view title, std::string_view message) override {
-    write_stderr_line("::error title=" + github_escape_property(mask_secrets(title)) +
-                      "::" + github_escape_data(mask_secrets(message)));
+    std::string line = "::error title=" + github_escape_property(mask_secrets(title)) +
+                       "::" + github_escape_data(mask_secrets(message));
+    std::lock_guard lock(output_mutex());
+    write_command_locked(line);
   }
 
   void set_output(std::string_view key, std::string_view value) override {
@@ -243,13 +248,49 @@ class GitHubAdapter : public PlainAdapter {
   // The one line where a secret is written: the runner consumes it and hides
   // the value from then on. It must not be masked by us.
   void mask(std::string_view secret) override {
-    write_stderr_line("::add-mask::" + github_escape_data(secret));
+    std::string line = "::add-mask::" + github_escape_data(secret);
+    std::lock_guard lock(output_mutex());
+    write_command_locked(line);
+  }
+
+  // The token is made before the lock is taken: if OpenSSL throws, nothing
+  // was printed and the depth is unchanged.
+  void stop_commands() override {
+    std::string token = random_token();
+    std::lock_guard lock(output_mutex());
+    if (m_stop_depth++ > 0) return;
+    m_stop_token = token;
+    write_stderr_locked("::stop-commands::" + m_stop_token + "\n");
+  }
+
+  void resume_commands() override {
+    std::lock_guard lock(output_mutex());
+    if (m_stop_depth == 0 || --m_stop_depth > 0) return;
+    write_stderr_locked("::" + m_stop_token + "::\n");
+    m_stop_token.clear();
   }
 
  private:
+  // Writes the workflow command `line`. While commands are stopped, it
+  // resumes them for this one line and stops them again with a fresh token,
+  // so a mask or an annotation printed meanwhile (a secret read by another
+  // thread) still takes effect. The caller holds output_mutex().
+  void write_command_locked(std::string_view line) {
+    if (m_stop_token.empty()) {
+      write_stderr_locked(std::string(line) + "\n");
+      return;
+    }
+    std::string token = random_token();
+    write_stderr_locked("::" + m_stop_token + "::\n" + std::string(line) +
+                        "\n::stop-commands::" + token + "\n");
+    m_stop_token = token;
+  }
+
   std::string m_output_file;
   std::string m_summary_file;
   bool m_group_open = false;
+  int m_stop_depth = 0;
+  std::string m_stop_token;  // empty while commands are processed
 };
 
 // Jenkins: plain lines; outputs in a JSON object file that the Groovy side
@@ -404,6 +445,30 @@ CiAdapter& ci() {
 void set_ci(std::unique_ptr<CiAdapter> adapter) {
   std::lock_guard lock(adapter_mutex());
   current() = std::move(adapter);
+}
+
+std::string random_token() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    throw std::runtime_error(
+        "OpenSSL RAND_bytes: no random bytes for a workflow command token; check that "
+        "/dev/urandom is readable");
+  }
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string token;
+  for (unsigned char byte : bytes) {
+    token.push_back(k_hex[byte >> 4]);
+    token.push_back(k_hex[byte & 0x0f]);
+  }
+  return token;
+}
+
+CiUntrustedOutput::CiUntrustedOutput() {
+  ci().stop_commands();
+}
+
+CiUntrustedOutput::~CiUntrustedOutput() {
+  ci().resume_commands();
 }
 
 CiGroup::CiGroup(std::string_view name) {

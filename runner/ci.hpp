@@ -37,6 +37,14 @@ class CiAdapter {
   // Called once per secret by add_secret(): GitHub prints `::add-mask::`.
   virtual void mask(std::string_view secret) = 0;
 
+  // Around the output of a child process (a build, a service): GitHub acts on
+  // any line that starts with `::`, so a dependency's build script could set
+  // outputs, masks or errors. stop_commands() prints `::stop-commands::TOKEN`
+  // with a fresh random TOKEN, resume_commands() `::TOKEN::`; calls nest, and
+  // the other adapters print nothing. Use CiUntrustedOutput rather than these.
+  virtual void stop_commands() {}
+  virtual void resume_commands() {}
+
   // Progress of a long transfer: a bar on a terminal, percentage lines in CI
   // (at most one line per 10%).
   virtual void progress(std::string_view label, std::uint64_t done, std::uint64_t total) = 0;
@@ -61,6 +69,23 @@ class CiGroup {
   CiGroup(const CiGroup&) = delete;
   CiGroup& operator=(const CiGroup&) = delete;
 };
+
+// Output that the CI must not take as its own commands, for the scope of this
+// object: stop_commands() now, resume_commands() when it goes (also when an
+// error or an exception leaves the scope). Open a CiGroup before it, so the
+// group closes after commands resume: GitHub ignores `::endgroup::` too while
+// they are stopped.
+class CiUntrustedOutput {
+ public:
+  CiUntrustedOutput();
+  ~CiUntrustedOutput();
+  CiUntrustedOutput(const CiUntrustedOutput&) = delete;
+  CiUntrustedOutput& operator=(const CiUntrustedOutput&) = delete;
+};
+
+// 32 hex digits from OpenSSL's CSPRNG: a token a child process cannot guess.
+// Throws std::runtime_error if OpenSSL has no randomness to give.
+std::string random_token();
 
 // GitHub's escaping of workflow command data (% \r \n) and, for properties
 // such as `title=`, also `:` and `,`.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "runner/ci.hpp"
@@ -20,10 +22,14 @@ std::vector<std::string>& secrets() {
   return values;
 }
 
+// This runs during static initialization, so it reads only the variables it
+// needs, with getenv.
 log::Level initial_level() {
-  const char* value = std::getenv("SWITCHYARD_LOG");
-  if (value != nullptr && std::string_view(value) == "debug") return log::Level::Debug;
-  return log::Level::Info;
+  std::map<std::string, std::string> environment;
+  for (const char* name : {"SWITCHYARD_LOG", "GITHUB_ACTIONS", "RUNNER_DEBUG"}) {
+    if (const char* value = std::getenv(name); value != nullptr) environment[name] = value;
+  }
+  return log::level_from_environment(environment);
 }
 
 std::atomic<log::Level> g_level{initial_level()};
@@ -71,6 +77,21 @@ std::string mask_secrets(std::string_view text) {
 }
 
 namespace log {
+
+Level level_from_environment(const std::map<std::string, std::string>& environment) {
+  auto value = [&](const char* name) {
+    auto it = environment.find(name);
+    return it == environment.end() ? std::string() : it->second;
+  };
+  // An explicit SWITCHYARD_LOG wins, so a noisy debug re-run can be quietened.
+  if (std::string level = value("SWITCHYARD_LOG"); !level.empty()) {
+    return level == "debug" ? Level::Debug : Level::Info;
+  }
+  // The runner sets RUNNER_DEBUG=1 when a job is re-run with debug logging;
+  // GITHUB_ACTIONS=true is what detect_ci() picks the GitHub adapter by.
+  if (value("GITHUB_ACTIONS") == "true" && value("RUNNER_DEBUG") == "1") return Level::Debug;
+  return Level::Info;
+}
 
 void set_level(Level level) {
   g_level = level;

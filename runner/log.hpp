@@ -4,6 +4,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -22,8 +23,13 @@ namespace log {
 
 enum class Level { Debug, Info, Warn, Error };
 
-// Sets the lowest level printed (default Info; SWITCHYARD_LOG=debug lowers it).
+// Sets the lowest level printed (default: level_from_environment()).
 void set_level(Level level);
+
+// The level `environment` asks for: SWITCHYARD_LOG when not empty (debug, or info
+// for anything else); else Debug when GitHub Actions re-runs a job with debug
+// logging (GITHUB_ACTIONS=true and RUNNER_DEBUG=1); else Info.
+Level level_from_environment(const std::map<std::string, std::string>& environment);
 
 // Writes one already-formatted line at `level` (masked, to stderr).
 void write(Level level, std::string_view line);

@@ -295,6 +295,21 @@ std::string java_version_from_jdk(const std::map<std::string, std::string>& envi
   return parse_java_version_output(output);
 }
 
+// Runs the build in a group of its own, its output streamed to the log. The
+// output is the build tool's and every dependency's, so the CI must not take
+// it as commands; commands resume (and the group closes) before the caller
+// reports a failure, also when this throws.
+Result<ProcessOutcome> run_build(const std::vector<std::string>& argv, const fs::path& project_dir,
+                                 const std::string& command_line) {
+  CiGroup group("build: " + command_line);
+  CiUntrustedOutput untrusted;
+  ProcessSpec spec;
+  spec.argv = argv;
+  spec.working_directory = project_dir;
+  return run_process(
+      spec, [](Stream, std::string_view line) { log::info("{}", strip_terminal_escapes(line)); });
+}
+
 std::string app_from_project(const ProjectInfo& info, const std::string& jar_name) {
   if (!info.name.empty()) return sanitize_label(info.name);
   return sanitize_label(app_name_from_jar(jar_name));
@@ -877,18 +892,20 @@ Result<void> run(const Options& options, boost::json::object& result) {
 
   // Note the source state before the build, so its outputs cannot affect it
   GitState git = read_git_state(project_dir, environment);
+  if (git.in_git) {
+    log::debug("build-jar: {}: commit {} on branch {}{}", project_dir.string(), git.sha,
+               git.branch.empty() ? "(unknown)" : git.branch,
+               git.dirty ? ", with uncommitted changes" : "");
+  } else {
+    log::debug("build-jar: {}: not in a git work tree; the build time stands in for the sha",
+               project_dir.string());
+  }
   const auto started = std::chrono::system_clock::now();
 
   const auto jars_before = jar_times(project_dir, plan->jar_dirs);
 
   // Run the build
-  ci().begin_group("build: " + command_line);
-  ProcessSpec spec;
-  spec.argv = plan->argv;
-  spec.working_directory = project_dir;
-  auto outcome = run_process(
-      spec, [](Stream, std::string_view line) { log::info("{}", strip_terminal_escapes(line)); });
-  ci().end_group();
+  auto outcome = run_build(plan->argv, project_dir, command_line);
   if (!outcome) return outcome.error();
   if (!outcome->succeeded()) {
     std::string how = outcome->signal != 0

@@ -339,6 +339,9 @@ Result<void> verify_health(StepContext& context, const VerifyHealthOptions& opti
   HealthReport report;
   {
     CiGroup group("wait for healthy");
+    // The reasons logged on the way quote the service's answers (a status, a
+    // version), which the CI must not take as commands.
+    CiUntrustedOutput untrusted;
     report = wait_healthy(*check);
   }
   add_step_summary(report);
@@ -363,10 +366,15 @@ Result<void> verify_health(StepContext& context, const VerifyHealthOptions& opti
     return Error{ExitCode::Interrupted, "switchyard-verify-health: interrupted while waiting"};
   }
   std::size_t unhealthy = 0;
-  for (const auto& url : report.urls) {
-    if (url.healthy) continue;
-    ++unhealthy;
-    log_details(url);
+  {
+    // The details quote the service's last answer; commands resume before
+    // the failure is reported.
+    CiUntrustedOutput untrusted;
+    for (const auto& url : report.urls) {
+      if (url.healthy) continue;
+      ++unhealthy;
+      log_details(url);
+    }
   }
   std::string summary = report.summary();
   std::string message = summary.substr(0, summary.find('\n'));

@@ -6,9 +6,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string>
+#include <vector>
+
+#include "runner/ci.hpp"
+#include "runner/log.hpp"
 
 namespace {
 
@@ -644,6 +650,74 @@ TEST_F(BuildJarFiles, DefaultsWithoutAFile) {
   EXPECT_EQ(options->version_template, bj::k_default_version_template);
   EXPECT_TRUE(options->command.empty());
   EXPECT_EQ(options->project_dir, fs::path("."));
+}
+
+// --- the build's output under GitHub Actions ------------------------------
+
+// What build_jar::run prints on file descriptor 2, as lines, with the GitHub
+// adapter installed; the plain adapter is put back afterwards.
+std::vector<std::string> github_stderr_lines(const bj::Options& options,
+                                             switchyard::Result<void>& outcome) {
+  switchyard::set_ci(
+      switchyard::make_ci(switchyard::CiKind::GitHubActions, {{"GITHUB_ACTIONS", "true"}}));
+  // Whatever the environment running the tests asks for, no debug lines.
+  switchyard::log::set_level(switchyard::log::Level::Info);
+  char path[] = "/tmp/switchyard-build-jar-err-XXXXXX";
+  int fd = ::mkstemp(path);
+  std::fflush(stderr);
+  int saved = ::dup(STDERR_FILENO);
+  ::dup2(fd, STDERR_FILENO);
+  ::close(fd);
+  boost::json::object result;
+  outcome = bj::run(options, result);
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  switchyard::set_ci(switchyard::make_ci(switchyard::CiKind::Plain, {}));
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  ::unlink(path);
+  return lines;
+}
+
+// A failing build whose output holds workflow commands: GitHub must see them
+// between stop-commands and the resume, inside the build's group, and the
+// resume must come although the build failed.
+TEST_F(BuildJarFiles, GitHubSeesAFailingBuildsOutputWithCommandsStopped) {
+  write("build.sh",
+        "echo '::set-output name=x::y'\n"
+        "echo '::add-mask::z'\n"
+        "exit 3\n");
+  bj::Options options;
+  options.project_dir = m_dir;
+  options.tool = bj::Tool::Command;
+  options.command = {"sh", "build.sh"};
+  switchyard::Result<void> outcome;
+  auto lines = github_stderr_lines(options, outcome);
+  ASSERT_EQ(lines.size(), 7u) << testing::PrintToString(lines);
+  const std::string token = lines[2].substr(std::string("::stop-commands::").size());
+  EXPECT_EQ(token.size(), 32u) << lines[2];
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"build-jar: command build (build.command): sh build.sh",
+                                      "::group::build: sh build.sh", "::stop-commands::" + token,
+                                      "::set-output name=x::y", "::add-mask::z",
+                                      "::" + token + "::", "::endgroup::"}));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().code, ExitCode::Failure);
+  EXPECT_EQ(outcome.error().message, "build-jar: sh build.sh exited with status 3 in " +
+                                         m_dir.string() +
+                                         "; fix the build (its last lines follow)\n"
+                                         "  | ::set-output name=x::y\n"
+                                         "  | ::add-mask::z");
+
+  // A second build stops commands with a token of its own.
+  auto again = github_stderr_lines(options, outcome);
+  ASSERT_EQ(again.size(), 7u) << testing::PrintToString(again);
+  EXPECT_TRUE(again[2].starts_with("::stop-commands::")) << again[2];
+  EXPECT_NE(again[2], lines[2]);
+  EXPECT_EQ(again[5], "::" + again[2].substr(std::string("::stop-commands::").size()) + "::");
 }
 
 }  // namespace

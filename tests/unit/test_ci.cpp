@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "runner/log.hpp"
@@ -355,4 +356,139 @@ TEST_F(CiTest, GroupScopeEndsTheGroup) {
     log::info("inside");
   }
   EXPECT_EQ(capture.text(), "::group::Fetch\ninside\n::endgroup::\n");
+}
+
+namespace ci_test {
+
+// The token of a `::stop-commands::TOKEN` line, checked to be 32 hex digits;
+// "" when `line` is not one.
+std::string stop_token(const std::string& line) {
+  const std::string prefix = "::stop-commands::";
+  if (!line.starts_with(prefix)) return "";
+  std::string token = line.substr(prefix.size());
+  EXPECT_EQ(token.size(), 32u) << line;
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << line;
+  return token;
+}
+
+// What a build prints that GitHub would otherwise act on.
+void print_hostile_build_output() {
+  log::info("::set-output name=x::y");
+  log::info("::add-mask::z");
+  log::info("::error::injected");
+  log::info("::endgroup::");
+}
+
+}  // namespace ci_test
+
+TEST_F(CiTest, GitHubUntrustedOutputIsEnclosedInStopCommandsInsideTheGroup) {
+  set_ci(make_ci(CiKind::GitHubActions, github_environment()));
+  StderrCapture capture;
+  {
+    CiGroup group("build: mvn package");
+    CiUntrustedOutput untrusted;
+    print_hostile_build_output();
+  }
+  auto lines = lines_of(capture.text());
+  ASSERT_EQ(lines.size(), 8u);
+  std::string token = stop_token(lines[1]);
+  ASSERT_FALSE(token.empty()) << lines[1];
+  EXPECT_EQ(lines, (std::vector<std::string>{"::group::build: mvn package",
+                                             "::stop-commands::" + token, "::set-output name=x::y",
+                                             "::add-mask::z", "::error::injected",
+                                             "::endgroup::", "::" + token + "::", "::endgroup::"}));
+}
+
+TEST_F(CiTest, GitHubStopCommandsTokenIsFreshEachTime) {
+  set_ci(make_ci(CiKind::GitHubActions, github_environment()));
+  StderrCapture capture;
+  for (int run = 0; run < 2; ++run) {
+    CiUntrustedOutput untrusted;
+    log::info("output {}", run);
+  }
+  auto lines = lines_of(capture.text());
+  ASSERT_EQ(lines.size(), 6u);
+  std::string first = stop_token(lines[0]);
+  std::string second = stop_token(lines[3]);
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(first, second);
+  EXPECT_EQ(lines[2], "::" + first + "::");
+  EXPECT_EQ(lines[5], "::" + second + "::");
+  EXPECT_NE(random_token(), random_token());
+}
+
+TEST_F(CiTest, GitHubCommandsResumeWhenTheScopeIsLeftByAnException) {
+  set_ci(make_ci(CiKind::GitHubActions, github_environment()));
+  StderrCapture capture;
+  try {
+    CiGroup group("build");
+    CiUntrustedOutput untrusted;
+    log::info("::set-output name=x::y");
+    throw std::runtime_error("the build threw");
+  } catch (const std::runtime_error&) {
+    ci().annotate_error("switchyard-build-jar", "the build threw");
+  }
+  auto lines = lines_of(capture.text());
+  ASSERT_EQ(lines.size(), 6u);
+  std::string token = stop_token(lines[1]);
+  ASSERT_FALSE(token.empty()) << lines[1];
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"::group::build", "::stop-commands::" + token,
+                                      "::set-output name=x::y", "::" + token + "::", "::endgroup::",
+                                      "::error title=switchyard-build-jar::the build threw"}));
+}
+
+TEST_F(CiTest, GitHubStopCommandsNestsPrintingOnlyTheOutermost) {
+  set_ci(make_ci(CiKind::GitHubActions, github_environment()));
+  StderrCapture capture;
+  {
+    CiUntrustedOutput outer;
+    {
+      CiUntrustedOutput inner;
+      log::info("::add-mask::z");
+    }
+    log::info("::add-mask::w");
+  }
+  ci().resume_commands();  // unbalanced: nothing to resume, nothing printed
+  auto lines = lines_of(capture.text());
+  ASSERT_EQ(lines.size(), 4u);
+  std::string token = stop_token(lines[0]);
+  EXPECT_EQ(lines, (std::vector<std::string>{"::stop-commands::" + token, "::add-mask::z",
+                                             "::add-mask::w", "::" + token + "::"}));
+}
+
+// A secret read while commands are stopped (by another thread) must still be
+// masked, and switchyard's own group and annotation commands must still work.
+TEST_F(CiTest, GitHubOwnCommandsWhileStoppedResumeForTheirLine) {
+  set_ci(make_ci(CiKind::GitHubActions, github_environment()));
+  StderrCapture capture;
+  {
+    CiUntrustedOutput untrusted;
+    log::info("before");
+    add_secret("late-secret-Qx7");
+    log::info("after late-secret-Qx7");
+  }
+  auto lines = lines_of(capture.text());
+  ASSERT_EQ(lines.size(), 7u);
+  std::string first = stop_token(lines[0]);
+  std::string second = stop_token(lines[4]);
+  ASSERT_FALSE(second.empty()) << lines[4];
+  EXPECT_NE(first, second);
+  EXPECT_EQ(lines, (std::vector<std::string>{"::stop-commands::" + first, "before",
+                                             "::" + first + "::", "::add-mask::late-secret-Qx7",
+                                             "::stop-commands::" + second, "after ***",
+                                             "::" + second + "::"}));
+}
+
+TEST_F(CiTest, OtherAdaptersPrintUntrustedOutputAsItIs) {
+  for (CiKind kind : {CiKind::Plain, CiKind::Terminal, CiKind::Jenkins}) {
+    set_ci(make_ci(kind, {{"SWITCHYARD_OUTPUT_FILE", (m_directory / "o.json").string()}}));
+    StderrCapture capture;
+    {
+      CiUntrustedOutput untrusted;
+      log::info("::set-output name=x::y");
+    }
+    EXPECT_EQ(capture.text(), "::set-output name=x::y\n");
+  }
 }

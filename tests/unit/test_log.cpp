@@ -80,3 +80,35 @@ TEST_F(LogTest, ShortValuesAreNotSecrets) {
   add_secret("");
   EXPECT_EQ(mask_secrets("abc abcdef"), "abc abcdef");
 }
+
+TEST(LogLevel, DefaultsToInfo) {
+  EXPECT_EQ(log::level_from_environment({}), log::Level::Info);
+  EXPECT_EQ(log::level_from_environment({{"SWITCHYARD_LOG", "debug"}}), log::Level::Debug);
+}
+
+TEST(LogLevel, GitHubDebugRerunLowersItToDebug) {
+  EXPECT_EQ(log::level_from_environment({{"GITHUB_ACTIONS", "true"}, {"RUNNER_DEBUG", "1"}}),
+            log::Level::Debug);
+  EXPECT_EQ(log::level_from_environment({{"GITHUB_ACTIONS", "true"}, {"RUNNER_DEBUG", "0"}}),
+            log::Level::Info);
+  EXPECT_EQ(log::level_from_environment({{"GITHUB_ACTIONS", "true"}}), log::Level::Info);
+}
+
+TEST(LogLevel, RunnerDebugCountsOnlyUnderGitHub) {
+  EXPECT_EQ(log::level_from_environment({{"RUNNER_DEBUG", "1"}}), log::Level::Info);
+  EXPECT_EQ(log::level_from_environment(
+                {{"RUNNER_DEBUG", "1"}, {"GITHUB_ACTIONS", "false"}, {"JENKINS_URL", "http://j/"}}),
+            log::Level::Info);
+}
+
+TEST(LogLevel, AnExplicitSwitchyardLogWins) {
+  EXPECT_EQ(log::level_from_environment(
+                {{"GITHUB_ACTIONS", "true"}, {"RUNNER_DEBUG", "1"}, {"SWITCHYARD_LOG", "info"}}),
+            log::Level::Info);
+  EXPECT_EQ(log::level_from_environment(
+                {{"GITHUB_ACTIONS", "true"}, {"RUNNER_DEBUG", "1"}, {"SWITCHYARD_LOG", ""}}),
+            log::Level::Debug);
+  EXPECT_EQ(log::level_from_environment(
+                {{"GITHUB_ACTIONS", "true"}, {"RUNNER_DEBUG", "0"}, {"SWITCHYARD_LOG", "debug"}}),
+            log::Level::Debug);
+}
