@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "runner/sha256.hpp"
+
 extern char** environ;
 
 namespace switchyard {
@@ -454,13 +456,7 @@ std::string random_token() {
         "OpenSSL RAND_bytes: no random bytes for a workflow command token; check that "
         "/dev/urandom is readable");
   }
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char byte : bytes) {
-    token.push_back(k_hex[byte >> 4]);
-    token.push_back(k_hex[byte & 0x0f]);
-  }
-  return token;
+  return to_hex(bytes, sizeof bytes);
 }
 
 CiUntrustedOutput::CiUntrustedOutput() {
