@@ -5,9 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -547,20 +545,21 @@ Result<std::string> S3Client::presign_get(const std::string& bucket, const std::
 
 namespace {
 
-// The state the part uploaders share. Parts are taken in order; each worker
-// reads its part with pread into its own buffer, so memory is about
-// parts_in_flight x part_size whatever the file size.
+// The state the part uploaders share. A worker takes the next part and
+// hashes it under `hashing`, so parts feed the whole-file digest in file
+// order without a turn to wait for; it then sends the part streamed from
+// disk, so memory stays small whatever the part or file size.
 struct MultipartRun {
+  std::mutex hashing;
+  std::uint32_t next_part = 0;  // under `hashing`
+  // Each part's digest and the whole file's, from one read of the bytes;
+  // under `hashing`.
+  Sha256Twin digests;
+
   std::mutex mutex;
-  std::condition_variable hashed;
-  std::uint32_t next_to_hash = 0;  // parts feed the whole-file hash in order
-  std::atomic<std::uint32_t> next_part{0};
   std::optional<Error> error;
   std::vector<S3Client::CompletedPart> completed;
   std::uint64_t done = 0;
-  // Each part's digest and the whole file's, taken from one read of the
-  // bytes; only the worker whose turn it is touches it.
-  Sha256Twin digests;
 
   bool failed() {
     std::lock_guard lock(mutex);
@@ -569,7 +568,6 @@ struct MultipartRun {
   void fail(Error failure_error) {
     std::lock_guard lock(mutex);
     if (!error) error = std::move(failure_error);
-    hashed.notify_all();
   }
 };
 
@@ -627,37 +625,28 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   MultipartRun run;
   run.completed.resize(plan.part_count);
   auto worker = [&] {
-    std::vector<char> buffer(getenv("SY_CHUNK") ? std::stoul(getenv("SY_CHUNK")) : k_mib);
+    std::vector<char> buffer(k_mib);
     while (!run.failed()) {
-      std::uint32_t index = run.next_part.fetch_add(1);
-      if (index >= plan.part_count) return;
       if (interrupted()) {
         run.fail(Error{ExitCode::Interrupted, subject + ": interrupted"});
         return;
       }
-      PartRange range = plan.part(index);
-      // Hash the part, feeding the whole-file digest too: parts take turns
-      // in file order, which costs little since hashing is far faster than
-      // sending.
+      PartRange range;
+      Sha256Twin::Digest digest;
       {
-        std::unique_lock lock(run.mutex);
-        run.hashed.wait(lock, [&] { return run.next_to_hash == index || run.error; });
-        if (run.error) return;
-      }
-      for (std::uint64_t at = 0; at < range.size;) {
-        auto n = std::min<std::uint64_t>(buffer.size(), range.size - at);
-        if (auto read = read_range(fd, buffer.data(), range.offset + at, n, file); !read) {
-          run.fail(read.error());
-          return;
+        std::lock_guard lock(run.hashing);
+        if (run.next_part >= plan.part_count || run.failed()) return;
+        range = plan.part(run.next_part++);
+        for (std::uint64_t at = 0; at < range.size;) {
+          auto n = std::min<std::uint64_t>(buffer.size(), range.size - at);
+          if (auto read = read_range(fd, buffer.data(), range.offset + at, n, file); !read) {
+            run.fail(read.error());
+            return;
+          }
+          run.digests.update(buffer.data(), n);
+          at += n;
         }
-        run.digests.update(buffer.data(), n);
-        at += n;
-      }
-      auto digest = run.digests.finish_part();
-      {
-        std::lock_guard lock(run.mutex);
-        ++run.next_to_hash;
-        run.hashed.notify_all();
+        digest = run.digests.finish_part();
       }
       // Send it, streamed from disk again (the page cache, by now).
       std::string checksum = base64_encode(digest.data(), digest.size());
@@ -668,7 +657,7 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
         return;
       }
       std::lock_guard lock(run.mutex);
-      run.completed[index] = CompletedPart{range.number, *etag, checksum};
+      run.completed[range.number - 1] = CompletedPart{range.number, *etag, checksum};
       run.done += range.size;
       if (progress) progress(run.done, size);
     }
