@@ -552,9 +552,10 @@ namespace {
 struct MultipartRun {
   std::mutex hashing;
   std::uint32_t next_part = 0;  // under `hashing`
-  // Each part's digest and the whole file's, from one read of the bytes;
-  // under `hashing`.
+  // Each part's digest and the whole file's, from one read of the bytes
+  // into `buffer`; both under `hashing`, so one buffer serves all workers.
   Sha256Twin digests;
+  std::vector<char> buffer = std::vector<char>(k_mib);
 
   std::mutex mutex;
   std::optional<Error> error;
@@ -625,7 +626,6 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   MultipartRun run;
   run.completed.resize(plan.part_count);
   auto worker = [&] {
-    std::vector<char> buffer(k_mib);
     while (!run.failed()) {
       if (interrupted()) {
         run.fail(Error{ExitCode::Interrupted, subject + ": interrupted"});
@@ -638,12 +638,12 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
         if (run.next_part >= plan.part_count || run.failed()) return;
         range = plan.part(run.next_part++);
         for (std::uint64_t at = 0; at < range.size;) {
-          auto n = std::min<std::uint64_t>(buffer.size(), range.size - at);
-          if (auto read = read_range(fd, buffer.data(), range.offset + at, n, file); !read) {
+          auto n = std::min<std::uint64_t>(run.buffer.size(), range.size - at);
+          if (auto read = read_range(fd, run.buffer.data(), range.offset + at, n, file); !read) {
             run.fail(read.error());
             return;
           }
-          run.digests.update(buffer.data(), n);
+          run.digests.update(run.buffer.data(), n);
           at += n;
         }
         digest = run.digests.finish_part();
