@@ -13,6 +13,8 @@ set -euo pipefail
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 build_jar="$bin_dir/switchyard-build-jar"
 python=/usr/bin/python3
+# Plays the runner: the workflow commands it would act on, one per line.
+runner_reader="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}/tests/support/github_runner_reader.py"
 
 if ! command -v git >/dev/null 2>&1; then
   echo "build_jar_github: skipped: git is not installed (scripts/setup installs it)"
@@ -70,27 +72,7 @@ run_github() {
   set -e
 }
 
-# Plays the runner: prints the workflow commands it would act on, one per
-# line ("group", "stop-commands", "error title=..."), skipping what it
-# ignores while commands are stopped.
-cat >"$work/runner.py" <<'PY'
-import re, sys
-token = None
-for line in open(sys.argv[1]).read().splitlines():
-    if token is not None:
-        if line == "::" + token + "::":
-            token = None
-            print("resume")
-        continue
-    match = re.match(r"::([A-Za-z0-9_-]+)([^:]*)::(.*)$", line)
-    if not match:
-        continue
-    name, properties, data = match.groups()
-    if name == "stop-commands":
-        token = data
-    print(name + properties)
-PY
-acted_on() { "$python" "$work/runner.py" "$work/err.txt" | paste -sd' ' -; }
+acted_on() { "$python" "$runner_reader" "$work/err.txt" | paste -sd' ' -; }
 
 # Checks that stderr holds, from the group line on, exactly the build's
 # output enclosed in stop-commands, then the resume and the end of the

@@ -12,6 +12,8 @@ set -euo pipefail
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 verify_health="$bin_dir/switchyard-verify-health"
 python=/usr/bin/python3
+# Plays the runner: the workflow commands it would act on, one per line.
+runner_reader="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}/tests/support/github_runner_reader.py"
 if [[ ! -x "$verify_health" ]]; then
   echo "verify_health_github: skipped: $verify_health is not built; cmake --build build --target switchyard-verify-health"
   exit 125
@@ -56,26 +58,6 @@ done
 [[ -s "$work/port" ]] || fail "the loopback server did not start"
 url="http://127.0.0.1:$(cat "$work/port")/health"
 
-# Plays the runner: prints the workflow commands it would act on, splitting
-# lines at \n, \r\n and a bare \r as .NET's ReadLine does.
-cat >"$work/runner.py" <<'PY'
-import re, sys
-token = None
-text = open(sys.argv[1], newline="").read()
-for line in re.split(r"\r\n|\r|\n", text):
-    if token is not None:
-        if line == "::" + token + "::":
-            token = None
-            print("resume")
-        continue
-    match = re.match(r"::([A-Za-z0-9_-]+)([^:]*)::(.*)$", line)
-    if not match:
-        continue
-    name, properties, data = match.groups()
-    if name == "stop-commands":
-        token = data
-    print(name + properties)
-PY
 
 set +e
 env -u SWITCHYARD_LOG -u RUNNER_DEBUG GITHUB_ACTIONS=true GITHUB_OUTPUT="$work/github_output" \
@@ -84,7 +66,7 @@ status=$?
 set -e
 [[ $status -eq 1 ]] || fail "an unhealthy service exited $status, not 1: $(cat "$work/err.txt")"
 
-acted_on=$("$python" "$work/runner.py" "$work/err.txt" | paste -sd' ' -)
+acted_on=$("$python" "$runner_reader" "$work/err.txt" | paste -sd' ' -)
 [[ "$acted_on" == "group stop-commands resume endgroup stop-commands resume error title=switchyard-verify-health" ]] ||
   fail "the runner would act on: $acted_on; stderr: $(cat "$work/err.txt")"
 
