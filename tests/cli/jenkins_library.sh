@@ -42,30 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback server built on http.server: /health answers UP, anything else
-# DOWN with 503; every request's headers are appended to requests.jsonl.
-cat >"$work/server.py" <<'EOF'
-import http.server, json, os, sys
-log_path, port_path = sys.argv[1], sys.argv[2]
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(log_path, "a") as log:
-            log.write(json.dumps({"path": self.path, "headers": dict(self.headers)}) + "\n")
-        status, body = (200, b'{"status":"UP"}') if self.path == "/health" else (503, b'{"status":"DOWN"}')
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-with open(port_path + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(port_path + ".tmp", port_path)
-server.serve_forever()
-EOF
-"$python" "$work/server.py" "$work/requests.jsonl" "$work/port" &
+# /health answers UP, any other path DOWN with 503; every request's
+# headers are appended to requests.jsonl.
+"$python" "$source_dir/tests/support/recording_health_server.py" "$work/requests.jsonl" "$work/port" &
 server_pid=$!
 for _ in $(seq 100); do
   [[ -s "$work/port" ]] && break
