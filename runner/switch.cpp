@@ -59,8 +59,8 @@ bool port_in_use(int port) {
 }
 
 // "the old version 1.0.0 keeps serving", or what is true on a first deploy.
-std::string who_keeps_serving(const SlotRecord* old_slot) {
-  if (old_slot == nullptr) return "nothing was serving before, and nothing was switched";
+std::string who_keeps_serving(const std::optional<SlotRecord>& old_slot) {
+  if (!old_slot) return "nothing was serving before, and nothing was switched";
   return "the old version " + old_slot->version + " keeps serving";
 }
 
@@ -76,8 +76,8 @@ class Attempt {
   }
   HistoryRecord& record() { return m_record; }
 
-  void from(const SlotRecord* old_slot, int old_port) {
-    if (old_slot != nullptr) m_record.from_version = old_slot->version;
+  void from(const std::optional<SlotRecord>& old_slot, int old_port) {
+    if (old_slot) m_record.from_version = old_slot->version;
     m_record.from_port = old_port;
     if (old_port > 0) m_record.from_slot = m_host.settings().slot_name(old_port);
   }
@@ -520,7 +520,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   if (old_record != nullptr && old_record->status != SlotStatus::Live) old_record = nullptr;
   std::optional<SlotRecord> old_slot;
   if (old_record != nullptr) old_slot = *old_record;
-  attempt.from(old_slot ? &*old_slot : nullptr, old_port);
+  attempt.from(old_slot, old_port);
   attempt.to(port);
   std::string subject = settings.app + " " + release.version + " on port " + std::to_string(port);
 
@@ -534,7 +534,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     return fail(failure("port " + std::to_string(port) +
                         ": in use by a process switchyard did not start; stop it, or change "
                         "target.ports; " +
-                        who_keeps_serving(old_slot ? &*old_slot : nullptr)));
+                        who_keeps_serving(old_slot)));
   }
 
   // Record the slot as starting before spawning it, so that a deploy killed
@@ -573,9 +573,8 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
       return stopped;
     }());
     (void)host.save();
-    return fail(
-        Error{started.error().code, subject + ": cannot start (" + started.error().message + "); " +
-                                        who_keeps_serving(old_slot ? &*old_slot : nullptr)});
+    return fail(Error{started.error().code, subject + ": cannot start (" + started.error().message +
+                                                "); " + who_keeps_serving(old_slot)});
   }
   slot.pid = started->pid;
   slot.start_ticks = started->start_ticks;
@@ -600,7 +599,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   if (!report.healthy || interrupted()) {
     attempt.record().last_health = last_health_answer(report);
     attempt.record().log_tail = file_tail(slot.log_file, 20);
-    std::string keeps = who_keeps_serving(old_slot ? &*old_slot : nullptr);
+    std::string keeps = who_keeps_serving(old_slot);
     if (interrupted()) {
       return abandon_new_slot(
           Error{ExitCode::Interrupted,
@@ -623,9 +622,8 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   auto switch_start = Clock::now();
   auto old_workers = host.nginx().switch_to(port);
   if (!old_workers) {
-    return abandon_new_slot(Error{
-        old_workers.error().code,
-        old_workers.error().message + "; " + who_keeps_serving(old_slot ? &*old_slot : nullptr)});
+    return abandon_new_slot(Error{old_workers.error().code, old_workers.error().message + "; " +
+                                                                who_keeps_serving(old_slot)});
   }
   slot.status = SlotStatus::Live;
   slot.since = utc_now();
@@ -659,7 +657,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     }
     Error error = confirmed.error();
     error.message += "; " + (back.empty() ? std::string("stopped the new slot") : back) + "; " +
-                     who_keeps_serving(old_slot ? &*old_slot : nullptr);
+                     who_keeps_serving(old_slot);
     return abandon_new_slot(error);
   }
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
@@ -739,7 +737,7 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
   std::optional<SlotRecord> old_slot;
   if (const auto* old_record = old_port > 0 ? host.state().find_port(old_port) : nullptr)
     old_slot = *old_record;
-  attempt.from(old_slot ? &*old_slot : nullptr, old_port);
+  attempt.from(old_slot, old_port);
   attempt.to(port);
   PhaseDurations durations_ms;
   std::string subject =
@@ -757,16 +755,14 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
   if (!report.healthy) {
     attempt.record().last_health = last_health_answer(report);
     return attempt.fail(failure(subject + ": the warm slot is not healthy (" +
-                                last_health_answer(report) + "); " +
-                                who_keeps_serving(old_slot ? &*old_slot : nullptr)));
+                                last_health_answer(report) + "); " + who_keeps_serving(old_slot)));
   }
 
   auto switch_start = Clock::now();
   auto old_workers = host.nginx().switch_to(port);
   if (!old_workers) {
-    return attempt.fail(Error{
-        old_workers.error().code,
-        old_workers.error().message + "; " + who_keeps_serving(old_slot ? &*old_slot : nullptr)});
+    return attempt.fail(Error{old_workers.error().code,
+                              old_workers.error().message + "; " + who_keeps_serving(old_slot)});
   }
   warm.status = SlotStatus::Live;
   warm.warm_until.clear();
@@ -787,8 +783,8 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     warm.status = SlotStatus::Warm;
     host.state().put(warm);
     (void)host.save();
-    return attempt.fail(failure(confirmed.error().message + "; switched back; " +
-                                who_keeps_serving(old_slot ? &*old_slot : nullptr)));
+    return attempt.fail(
+        failure(confirmed.error().message + "; switched back; " + who_keeps_serving(old_slot)));
   }
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
 
