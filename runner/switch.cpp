@@ -204,6 +204,31 @@ void stop_slot(Host& host, SlotRecord& slot) {
   slot.warm_until.clear();
 }
 
+// Records a switch to `slot` that went through, for a deploy and a rollback
+// alike: the new slot comes back after a reboot, the old slot's version
+// becomes the previous release, and state and history say so. The outcome
+// (without retention, which only a start applies).
+Result<SwitchOutcome> record_switch(Host& host, Attempt& attempt, const SlotRecord& slot,
+                                    const std::optional<SlotRecord>& old_slot, int old_port,
+                                    const PhaseDurations& durations_ms) {
+  if (auto enabled = host.slots().set_boot_enabled(slot, true); !enabled) {
+    log::warn("{}", enabled.error().message);
+  }
+  if (old_slot) host.state().previous_version = old_slot->version;
+  attempt.record().durations_ms = durations_ms;
+  if (auto saved = host.save(); !saved) return attempt.fail(saved.error());
+  attempt.succeed();
+
+  SwitchOutcome outcome;
+  outcome.version = slot.version;
+  outcome.port = slot.port;
+  outcome.slot = slot.slot;
+  outcome.previous_version = old_slot ? old_slot->version : "";
+  outcome.previous_port = old_port;
+  outcome.durations_ms = durations_ms;
+  return outcome;
+}
+
 std::string sanitize_check(const std::string& version) {
   static const std::regex k_allowed("^[A-Za-z0-9._+-]+$");
   if (version.empty() || version == "." || version == ".." || !std::regex_match(version, k_allowed))
@@ -695,29 +720,16 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   test_pause("drained");
 
   // Record the release.
-  if (auto enabled = host.slots().set_boot_enabled(slot, true); !enabled) {
-    log::warn("{}", enabled.error().message);
-  }
-  if (old_slot) host.state().previous_version = old_slot->version;
-  if (auto saved = host.save(); !saved) return fail(saved.error());
-  attempt.record().durations_ms = durations_ms;
-  attempt.succeed();
-
-  SwitchOutcome outcome;
-  outcome.version = release.version;
-  outcome.port = port;
-  outcome.slot = slot.slot;
-  outcome.previous_version = old_slot ? old_slot->version : "";
-  outcome.previous_port = old_port;
-  outcome.durations_ms = durations_ms;
+  auto outcome = record_switch(host, attempt, slot, old_slot, old_port, durations_ms);
+  if (!outcome) return outcome;
 
   // Keep N releases, never the live one, the one before it, or a warm one.
   std::vector<std::string> protect = {release.version, host.state().previous_version};
   for (const auto& record : host.state().slots) {
     if (record.status != SlotStatus::Stopped) protect.push_back(record.version);
   }
-  outcome.deleted_releases = apply_retention(host.paths(), settings.keep_releases, protect);
-  for (const auto& version : outcome.deleted_releases)
+  outcome->deleted_releases = apply_retention(host.paths(), settings.keep_releases, protect);
+  for (const auto& version : outcome->deleted_releases)
     log::info("releases/{}: deleted (target.keep_releases: {})", version, settings.keep_releases);
   return outcome;
 }
@@ -799,20 +811,8 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     (void)host.slots().set_boot_enabled(*old_slot, false);
   }
   durations_ms.emplace_back("drained", elapsed_ms(drain_start));
-  (void)host.slots().set_boot_enabled(warm, true);
-  if (old_slot) host.state().previous_version = old_slot->version;
-  if (auto saved = host.save(); !saved) return attempt.fail(saved.error());
-  attempt.record().durations_ms = durations_ms;
-  attempt.succeed();
-
-  SwitchOutcome outcome;
-  outcome.version = warm.version;
-  outcome.port = port;
-  outcome.slot = warm.slot;
-  outcome.previous_version = old_slot ? old_slot->version : "";
-  outcome.previous_port = old_port;
-  outcome.instant = true;
-  outcome.durations_ms = durations_ms;
+  auto outcome = record_switch(host, attempt, warm, old_slot, old_port, durations_ms);
+  if (outcome) outcome->instant = true;
   return outcome;
 }
 
