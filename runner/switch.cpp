@@ -29,16 +29,6 @@ std::int64_t elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
 }
 
-std::string utc_after(Duration delay) {
-  auto later = std::chrono::system_clock::now() + delay;
-  std::time_t t = std::chrono::system_clock::to_time_t(later);
-  std::tm utc{};
-  ::gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 bool warm_expired(const SlotRecord& slot) {
   auto until = parse_utc(slot.warm_until);
   if (!until) return true;
