@@ -251,7 +251,7 @@ bool schedule_warm_expiry(const HostPaths& paths, const SlotRecord& slot, Durati
                "--token",        slot.token,
                "--after",        format_duration(keep_warm),
                "--grace",        format_duration(grace)};
-  spec.unset_environment = {"BUILD_ID", "JENKINS_NODE_COOKIE", "RUNNER_TRACKING_ID"};
+  spec.unset_environment = k_job_kill_markers;
   auto spawned = spawn_detached(spec, paths.state_dir / "keep-warm.log");
   if (!spawned) {
     log::warn("{}; the warm slot on port {} is stopped by the next deploy instead",

@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The markers CI systems put in a job's environment to find and kill what
-// the job left running; a slot must outlive the job, so it goes without them.
-const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
-                                                     "RUNNER_TRACKING_ID"};
-
 constexpr const char* k_placeholders = "{artifact}, {port}, {version}, {environment} or {slot}";
 
 // Replaces each {name} in `text` with `lookup(name)`; fails on a name that
