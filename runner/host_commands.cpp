@@ -162,14 +162,7 @@ Result<HostStatus> restore_live_release(const HostSettings& settings) {
   };
 
   // Start it again, recorded first (with its token) like a deploy does.
-  SlotLaunch launch;
-  launch.port = slot.port;
-  launch.slot = slot.slot;
-  launch.version = slot.version;
-  launch.release_dir = host.paths().release_dir(slot.version);
-  launch.artifact = release_artifact(host.paths(), *release);
-  launch.log_file = launch.release_dir / ("slot-" + std::to_string(slot.port) + ".log");
-  launch.token = new_slot_token();
+  SlotLaunch launch = slot_launch(host.paths(), *release, slot.port, slot.slot);
   slot.token = launch.token;
   slot.pid = 0;
   slot.start_ticks = 0;

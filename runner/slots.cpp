@@ -286,6 +286,19 @@ Result<std::vector<std::string>> expand_start_command(const std::vector<std::str
   return argv;
 }
 
+SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,
+                       std::string slot) {
+  SlotLaunch launch;
+  launch.port = port;
+  launch.slot = std::move(slot);
+  launch.version = release.version;
+  launch.release_dir = paths.release_dir(release.version);
+  launch.artifact = release_artifact(paths, release);
+  launch.log_file = launch.release_dir / ("slot-" + std::to_string(port) + ".log");
+  launch.token = new_slot_token();
+  return launch;
+}
+
 std::uint64_t process_start_ticks(pid_t pid) {
   if (pid <= 0) return 0;
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

@@ -62,6 +62,11 @@ struct SlotLaunch {
 inline const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
                                                             "RUNNER_TRACKING_ID"};
 
+// What starting `release` on `port` as `slot` needs: its artifact, its log
+// file (releases/<version>/slot-<port>.log) and a new token.
+SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,
+                       std::string slot);
+
 // The environment variable that carries a slot's token.
 inline constexpr std::string_view k_slot_token_variable = "SWITCHYARD_SLOT_TOKEN";
 

@@ -554,14 +554,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
 
   // Record the slot as starting before spawning it, so that a deploy killed
   // right after the spawn leaves a trace (and the slot's token) behind.
-  SlotLaunch launch;
-  launch.port = port;
-  launch.slot = settings.slot_name(port);
-  launch.version = release.version;
-  launch.release_dir = host.paths().release_dir(release.version);
-  launch.artifact = release_artifact(host.paths(), release);
-  launch.log_file = launch.release_dir / ("slot-" + std::to_string(port) + ".log");
-  launch.token = new_slot_token();
+  SlotLaunch launch = slot_launch(host.paths(), release, port, settings.slot_name(port));
   SlotRecord slot;
   slot.port = port;
   slot.slot = launch.slot;
