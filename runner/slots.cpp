@@ -84,7 +84,7 @@ Result<std::string> run_systemctl(const SlotSettings& settings, std::vector<std:
 }
 
 // A value for a systemd unit or environment file: double-quoted, with
-// backslash and quote escaped; `$` and `%` doubled unless `keep_specifiers`.
+// backslash and quote escaped (systemd_escape_literal doubles `$` and `%`).
 std::string systemd_quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
