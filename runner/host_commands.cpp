@@ -162,14 +162,7 @@ Result<HostStatus> restore_live_release(const HostSettings& settings) {
   };
 
   // Start it again, recorded first (with its token) like a deploy does.
-  SlotLaunch launch;
-  launch.port = slot.port;
-  launch.slot = slot.slot;
-  launch.version = slot.version;
-  launch.release_dir = host.paths().release_dir(slot.version);
-  launch.artifact = release_artifact(host.paths(), *release);
-  launch.log_file = launch.release_dir / ("slot-" + std::to_string(slot.port) + ".log");
-  launch.token = new_slot_token();
+  SlotLaunch launch = slot_launch(host.paths(), *release, slot.port, slot.slot);
   slot.token = launch.token;
   slot.pid = 0;
   slot.start_ticks = 0;
@@ -251,7 +244,7 @@ bool schedule_warm_expiry(const HostPaths& paths, const SlotRecord& slot, Durati
                "--token",        slot.token,
                "--after",        format_duration(keep_warm),
                "--grace",        format_duration(grace)};
-  spec.unset_environment = {"BUILD_ID", "JENKINS_NODE_COOKIE", "RUNNER_TRACKING_ID"};
+  spec.unset_environment = k_job_kill_markers;
   auto spawned = spawn_detached(spec, paths.state_dir / "keep-warm.log");
   if (!spawned) {
     log::warn("{}; the warm slot on port {} is stopped by the next deploy instead",

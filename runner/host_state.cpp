@@ -299,9 +299,14 @@ std::string deploy_actor(const std::map<std::string, std::string>& environment) 
 }
 
 std::string utc_now() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return utc_after(Duration::zero());
+}
+
+std::string utc_after(Duration delay) {
+  std::time_t later =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + delay);
   std::tm utc{};
-  ::gmtime_r(&now, &utc);
+  ::gmtime_r(&later, &utc);
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;

@@ -128,6 +128,8 @@ std::string deploy_actor(const std::map<std::string, std::string>& environment);
 
 // Now, as RFC 3339 UTC with seconds ("2026-11-23T15:02:11Z").
 std::string utc_now();
+// The time `delay` from now, written as utc_now() writes it.
+std::string utc_after(Duration delay);
 // Parses what utc_now() writes; nullopt for anything else.
 std::optional<std::int64_t> parse_utc(std::string_view text);
 

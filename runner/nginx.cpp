@@ -62,13 +62,6 @@ std::vector<std::string> stat_fields(pid_t pid) {
   return fields;
 }
 
-// True while `pid` runs; a zombie has finished (nobody may reap a daemon's
-// children in a container whose init does not).
-bool running(pid_t pid) {
-  std::vector<std::string> fields = stat_fields(pid);
-  return fields.size() == 2 && fields[0] != "Z" && fields[0] != "X";
-}
-
 // An nginx worker that got the graceful-shutdown signal retitles itself
 // "nginx: worker process is shutting down" just before it closes its
 // listening sockets.
@@ -244,7 +237,7 @@ Result<pid_t> Nginx::master_pid() const {
         fmt::format("{}: expected the nginx master's pid, found \"{}\"; is this nginx's pid file?",
                     pid_file.string(), digits.substr(0, 40)));
   }
-  if (!running(pid)) {
+  if (!process_alive(pid)) {
     return unavailable(
         fmt::format("{}: nginx master {} is not running; start nginx", pid_file.string(), pid));
   }
@@ -333,7 +326,7 @@ Result<std::vector<pid_t>> Nginx::switch_to(int port) {
     bool new_generation = std::any_of(children.begin(), children.end(),
                                       [&](pid_t child) { return !old_set.contains(child); });
     return new_generation && std::all_of(old_workers.begin(), old_workers.end(), [](pid_t old) {
-             return !running(old) || shutting_down(old);
+             return !process_alive(old) || shutting_down(old);
            });
   });
   if (!reloaded) {
@@ -353,7 +346,7 @@ bool Nginx::wait_drained(int old_port, const std::vector<pid_t>& old_workers) {
     // Old workers finish their in-flight requests, close their idle
     // keep-alive connections, and exit.
     return wait_until(m_settings.drain_timeout, [&] {
-      return std::none_of(old_workers.begin(), old_workers.end(), running);
+      return std::none_of(old_workers.begin(), old_workers.end(), process_alive);
     });
   }
 

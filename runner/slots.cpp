@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The markers CI systems put in a job's environment to find and kill what
-// the job left running; a slot must outlive the job, so it goes without them.
-const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
-                                                     "RUNNER_TRACKING_ID"};
-
 constexpr const char* k_placeholders = "{artifact}, {port}, {version}, {environment} or {slot}";
 
 // Replaces each {name} in `text` with `lookup(name)`; fails on a name that
@@ -89,7 +84,7 @@ Result<std::string> run_systemctl(const SlotSettings& settings, std::vector<std:
 }
 
 // A value for a systemd unit or environment file: double-quoted, with
-// backslash and quote escaped; `$` and `%` doubled unless `keep_specifiers`.
+// backslash and quote escaped (systemd_escape_literal doubles `$` and `%`).
 std::string systemd_quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
@@ -289,6 +284,19 @@ Result<std::vector<std::string>> expand_start_command(const std::vector<std::str
     argv.push_back(std::move(*expanded));
   }
   return argv;
+}
+
+SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,
+                       std::string slot) {
+  SlotLaunch launch;
+  launch.port = port;
+  launch.slot = std::move(slot);
+  launch.version = release.version;
+  launch.release_dir = paths.release_dir(release.version);
+  launch.artifact = release_artifact(paths, release);
+  launch.log_file = launch.release_dir / ("slot-" + std::to_string(port) + ".log");
+  launch.token = new_slot_token();
+  return launch;
 }
 
 std::uint64_t process_start_ticks(pid_t pid) {

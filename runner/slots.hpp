@@ -56,6 +56,17 @@ struct SlotLaunch {
   std::string token;
 };
 
+// The markers CI systems put in a job's environment to find and kill what
+// the job left running; a slot (and the timer that stops a warm one) must
+// outlive the job, so it is started without them.
+inline const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
+                                                            "RUNNER_TRACKING_ID"};
+
+// What starting `release` on `port` as `slot` needs: its artifact, its log
+// file (releases/<version>/slot-<port>.log) and a new token.
+SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,
+                       std::string slot);
+
 // The environment variable that carries a slot's token.
 inline constexpr std::string_view k_slot_token_variable = "SWITCHYARD_SLOT_TOKEN";
 

@@ -29,16 +29,6 @@ std::int64_t elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
 }
 
-std::string utc_after(Duration delay) {
-  auto later = std::chrono::system_clock::now() + delay;
-  std::time_t t = std::chrono::system_clock::to_time_t(later);
-  std::tm utc{};
-  ::gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 bool warm_expired(const SlotRecord& slot) {
   auto until = parse_utc(slot.warm_until);
   if (!until) return true;
@@ -59,8 +49,8 @@ bool port_in_use(int port) {
 }
 
 // "the old version 1.0.0 keeps serving", or what is true on a first deploy.
-std::string who_keeps_serving(const SlotRecord* old_slot) {
-  if (old_slot == nullptr) return "nothing was serving before, and nothing was switched";
+std::string who_keeps_serving(const std::optional<SlotRecord>& old_slot) {
+  if (!old_slot) return "nothing was serving before, and nothing was switched";
   return "the old version " + old_slot->version + " keeps serving";
 }
 
@@ -76,8 +66,8 @@ class Attempt {
   }
   HistoryRecord& record() { return m_record; }
 
-  void from(const SlotRecord* old_slot, int old_port) {
-    if (old_slot != nullptr) m_record.from_version = old_slot->version;
+  void from(const std::optional<SlotRecord>& old_slot, int old_port) {
+    if (old_slot) m_record.from_version = old_slot->version;
     m_record.from_port = old_port;
     if (old_port > 0) m_record.from_slot = m_host.settings().slot_name(old_port);
   }
@@ -202,6 +192,31 @@ void stop_slot(Host& host, SlotRecord& slot) {
   slot.status = SlotStatus::Stopped;
   slot.since = utc_now();
   slot.warm_until.clear();
+}
+
+// Records a switch to `slot` that went through, for a deploy and a rollback
+// alike: the new slot comes back after a reboot, the old slot's version
+// becomes the previous release, and state and history say so. The outcome
+// (without retention, which only a start applies).
+Result<SwitchOutcome> record_switch(Host& host, Attempt& attempt, const SlotRecord& slot,
+                                    const std::optional<SlotRecord>& old_slot, int old_port,
+                                    const PhaseDurations& durations_ms) {
+  if (auto enabled = host.slots().set_boot_enabled(slot, true); !enabled) {
+    log::warn("{}", enabled.error().message);
+  }
+  if (old_slot) host.state().previous_version = old_slot->version;
+  attempt.record().durations_ms = durations_ms;
+  if (auto saved = host.save(); !saved) return attempt.fail(saved.error());
+  attempt.succeed();
+
+  SwitchOutcome outcome;
+  outcome.version = slot.version;
+  outcome.port = slot.port;
+  outcome.slot = slot.slot;
+  outcome.previous_version = old_slot ? old_slot->version : "";
+  outcome.previous_port = old_port;
+  outcome.durations_ms = durations_ms;
+  return outcome;
 }
 
 std::string sanitize_check(const std::string& version) {
@@ -520,7 +535,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   if (old_record != nullptr && old_record->status != SlotStatus::Live) old_record = nullptr;
   std::optional<SlotRecord> old_slot;
   if (old_record != nullptr) old_slot = *old_record;
-  attempt.from(old_slot ? &*old_slot : nullptr, old_port);
+  attempt.from(old_slot, old_port);
   attempt.to(port);
   std::string subject = settings.app + " " + release.version + " on port " + std::to_string(port);
 
@@ -534,19 +549,12 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     return fail(failure("port " + std::to_string(port) +
                         ": in use by a process switchyard did not start; stop it, or change "
                         "target.ports; " +
-                        who_keeps_serving(old_slot ? &*old_slot : nullptr)));
+                        who_keeps_serving(old_slot)));
   }
 
   // Record the slot as starting before spawning it, so that a deploy killed
   // right after the spawn leaves a trace (and the slot's token) behind.
-  SlotLaunch launch;
-  launch.port = port;
-  launch.slot = settings.slot_name(port);
-  launch.version = release.version;
-  launch.release_dir = host.paths().release_dir(release.version);
-  launch.artifact = release_artifact(host.paths(), release);
-  launch.log_file = launch.release_dir / ("slot-" + std::to_string(port) + ".log");
-  launch.token = new_slot_token();
+  SlotLaunch launch = slot_launch(host.paths(), release, port, settings.slot_name(port));
   SlotRecord slot;
   slot.port = port;
   slot.slot = launch.slot;
@@ -573,9 +581,8 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
       return stopped;
     }());
     (void)host.save();
-    return fail(
-        Error{started.error().code, subject + ": cannot start (" + started.error().message + "); " +
-                                        who_keeps_serving(old_slot ? &*old_slot : nullptr)});
+    return fail(Error{started.error().code, subject + ": cannot start (" + started.error().message +
+                                                "); " + who_keeps_serving(old_slot)});
   }
   slot.pid = started->pid;
   slot.start_ticks = started->start_ticks;
@@ -600,7 +607,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   if (!report.healthy || interrupted()) {
     attempt.record().last_health = last_health_answer(report);
     attempt.record().log_tail = file_tail(slot.log_file, 20);
-    std::string keeps = who_keeps_serving(old_slot ? &*old_slot : nullptr);
+    std::string keeps = who_keeps_serving(old_slot);
     if (interrupted()) {
       return abandon_new_slot(
           Error{ExitCode::Interrupted,
@@ -623,9 +630,8 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   auto switch_start = Clock::now();
   auto old_workers = host.nginx().switch_to(port);
   if (!old_workers) {
-    return abandon_new_slot(Error{
-        old_workers.error().code,
-        old_workers.error().message + "; " + who_keeps_serving(old_slot ? &*old_slot : nullptr)});
+    return abandon_new_slot(Error{old_workers.error().code, old_workers.error().message + "; " +
+                                                                who_keeps_serving(old_slot)});
   }
   slot.status = SlotStatus::Live;
   slot.since = utc_now();
@@ -659,7 +665,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     }
     Error error = confirmed.error();
     error.message += "; " + (back.empty() ? std::string("stopped the new slot") : back) + "; " +
-                     who_keeps_serving(old_slot ? &*old_slot : nullptr);
+                     who_keeps_serving(old_slot);
     return abandon_new_slot(error);
   }
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
@@ -697,29 +703,16 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   test_pause("drained");
 
   // Record the release.
-  if (auto enabled = host.slots().set_boot_enabled(slot, true); !enabled) {
-    log::warn("{}", enabled.error().message);
-  }
-  if (old_slot) host.state().previous_version = old_slot->version;
-  if (auto saved = host.save(); !saved) return fail(saved.error());
-  attempt.record().durations_ms = durations_ms;
-  attempt.succeed();
-
-  SwitchOutcome outcome;
-  outcome.version = release.version;
-  outcome.port = port;
-  outcome.slot = slot.slot;
-  outcome.previous_version = old_slot ? old_slot->version : "";
-  outcome.previous_port = old_port;
-  outcome.durations_ms = durations_ms;
+  auto outcome = record_switch(host, attempt, slot, old_slot, old_port, durations_ms);
+  if (!outcome) return outcome;
 
   // Keep N releases, never the live one, the one before it, or a warm one.
   std::vector<std::string> protect = {release.version, host.state().previous_version};
   for (const auto& record : host.state().slots) {
     if (record.status != SlotStatus::Stopped) protect.push_back(record.version);
   }
-  outcome.deleted_releases = apply_retention(host.paths(), settings.keep_releases, protect);
-  for (const auto& version : outcome.deleted_releases)
+  outcome->deleted_releases = apply_retention(host.paths(), settings.keep_releases, protect);
+  for (const auto& version : outcome->deleted_releases)
     log::info("releases/{}: deleted (target.keep_releases: {})", version, settings.keep_releases);
   return outcome;
 }
@@ -739,7 +732,7 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
   std::optional<SlotRecord> old_slot;
   if (const auto* old_record = old_port > 0 ? host.state().find_port(old_port) : nullptr)
     old_slot = *old_record;
-  attempt.from(old_slot ? &*old_slot : nullptr, old_port);
+  attempt.from(old_slot, old_port);
   attempt.to(port);
   PhaseDurations durations_ms;
   std::string subject =
@@ -757,16 +750,14 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
   if (!report.healthy) {
     attempt.record().last_health = last_health_answer(report);
     return attempt.fail(failure(subject + ": the warm slot is not healthy (" +
-                                last_health_answer(report) + "); " +
-                                who_keeps_serving(old_slot ? &*old_slot : nullptr)));
+                                last_health_answer(report) + "); " + who_keeps_serving(old_slot)));
   }
 
   auto switch_start = Clock::now();
   auto old_workers = host.nginx().switch_to(port);
   if (!old_workers) {
-    return attempt.fail(Error{
-        old_workers.error().code,
-        old_workers.error().message + "; " + who_keeps_serving(old_slot ? &*old_slot : nullptr)});
+    return attempt.fail(Error{old_workers.error().code,
+                              old_workers.error().message + "; " + who_keeps_serving(old_slot)});
   }
   warm.status = SlotStatus::Live;
   warm.warm_until.clear();
@@ -787,8 +778,8 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     warm.status = SlotStatus::Warm;
     host.state().put(warm);
     (void)host.save();
-    return attempt.fail(failure(confirmed.error().message + "; switched back; " +
-                                who_keeps_serving(old_slot ? &*old_slot : nullptr)));
+    return attempt.fail(
+        failure(confirmed.error().message + "; switched back; " + who_keeps_serving(old_slot)));
   }
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
 
@@ -803,20 +794,8 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     (void)host.slots().set_boot_enabled(*old_slot, false);
   }
   durations_ms.emplace_back("drained", elapsed_ms(drain_start));
-  (void)host.slots().set_boot_enabled(warm, true);
-  if (old_slot) host.state().previous_version = old_slot->version;
-  if (auto saved = host.save(); !saved) return attempt.fail(saved.error());
-  attempt.record().durations_ms = durations_ms;
-  attempt.succeed();
-
-  SwitchOutcome outcome;
-  outcome.version = warm.version;
-  outcome.port = port;
-  outcome.slot = warm.slot;
-  outcome.previous_version = old_slot ? old_slot->version : "";
-  outcome.previous_port = old_port;
-  outcome.instant = true;
-  outcome.durations_ms = durations_ms;
+  auto outcome = record_switch(host, attempt, warm, old_slot, old_port, durations_ms);
+  if (outcome) outcome->instant = true;
   return outcome;
 }
 

@@ -259,6 +259,33 @@ inline std::optional<std::string> why_unavailable(bool need_njs) {
   return std::nullopt;
 }
 
+// What a step printed, for the message of a failed assertion.
+inline std::string context_of(const StepRun& run) {
+  return "exit " + std::to_string(run.exit_code) + "\nstdout: " + run.out + "\nstderr: " + run.err;
+}
+
+// The fixture of the host tests: one TestHost per test, which is skipped
+// (saying why) where nginx, njs or the sample service is missing.
+class HostTest : public ::testing::Test {
+ protected:
+  void start(HostOptions options = {}) {
+    if (auto why = why_unavailable(options.mode == switchyard::NginxMode::Seamless)) {
+      GTEST_SKIP() << *why;
+    }
+    m_host = std::make_unique<TestHost>(options);
+    ASSERT_EQ(m_host->start(), "");
+  }
+
+  // Deploys `version` and expects it to succeed and to answer through nginx.
+  void deploy_ok(const std::string& version) {
+    auto run = m_host->deploy(version);
+    ASSERT_EQ(run.exit_code, 0) << context_of(run);
+    ASSERT_EQ(m_host->version_through_nginx(), version) << m_host->nginx().error_log();
+  }
+
+  std::unique_ptr<TestHost> m_host;
+};
+
 // Waits until `file` contains `text` (a test pause marker), up to `timeout`.
 inline bool wait_for_text(const fs::path& file, const std::string& text,
                           std::chrono::milliseconds timeout = 60s) {

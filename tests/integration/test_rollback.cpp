@@ -8,28 +8,9 @@ namespace switchyard {
 namespace {
 
 using namespace std::chrono_literals;
-using host_harness::HostOptions;
-using host_harness::StepRun;
-using host_harness::TestHost;
+using host_harness::context_of;
 
-std::string context_of(const StepRun& run) {
-  return "exit " + std::to_string(run.exit_code) + "\nstdout: " + run.out + "\nstderr: " + run.err;
-}
-
-class HostCommandTest : public ::testing::Test {
- protected:
-  void start(HostOptions options = {}) {
-    if (auto why = host_harness::why_unavailable(false)) GTEST_SKIP() << *why;
-    m_host = std::make_unique<TestHost>(options);
-    ASSERT_EQ(m_host->start(), "");
-  }
-  void deploy_ok(const std::string& version) {
-    auto run = m_host->deploy(version);
-    ASSERT_EQ(run.exit_code, 0) << context_of(run);
-    ASSERT_EQ(m_host->version_through_nginx(), version);
-  }
-  std::unique_ptr<TestHost> m_host;
-};
+class HostCommandTest : public host_harness::HostTest {};
 
 // Without a warm slot the previous release starts again from disk, through
 // the health gate.

@@ -193,6 +193,15 @@ TEST(UtcTime, ReadsBackWhatItWrites) {
   EXPECT_FALSE(parse_utc("yesterday").has_value());
 }
 
+TEST(UtcTime, AfterADelayIsThatMuchLater) {
+  auto before = parse_utc(utc_now());
+  auto later = parse_utc(utc_after(std::chrono::minutes(2)));
+  auto after = parse_utc(utc_now());
+  ASSERT_TRUE(before && later && after);
+  EXPECT_GE(*later, *before + 120);
+  EXPECT_LE(*later, *after + 120);
+}
+
 TEST_F(HostStateTest, RetentionKeepsNAndNeverTheProtectedOnes) {
   make_release("1.0.0", "2026-11-23T10:00:00Z");
   make_release("2.0.0", "2026-11-23T11:00:00Z");

@@ -63,6 +63,22 @@ TEST_F(SlotsTest, ExpandsEveryPlaceholderInEveryArgument) {
                                       "${HOME}", "{\"json\": 1}"}));
 }
 
+TEST(SlotLaunching, StartsAReleaseFromItsDirectoryWithALogPerPortAndAFreshToken) {
+  HostPaths paths{"/var/lib/switchyard/hello"};
+  ReleaseInfo release;
+  release.version = "2.0.0";
+  release.artifact = "hello-2.0.0.jar";
+  auto launch = slot_launch(paths, release, 8082, "green");
+  EXPECT_EQ(launch.port, 8082);
+  EXPECT_EQ(launch.slot, "green");
+  EXPECT_EQ(launch.version, "2.0.0");
+  EXPECT_EQ(launch.release_dir, fs::path("/var/lib/switchyard/hello/releases/2.0.0"));
+  EXPECT_EQ(launch.artifact, fs::path("/var/lib/switchyard/hello/releases/2.0.0/hello-2.0.0.jar"));
+  EXPECT_EQ(launch.log_file, fs::path("/var/lib/switchyard/hello/releases/2.0.0/slot-8082.log"));
+  EXPECT_EQ(launch.token.size(), 32u);
+  EXPECT_NE(slot_launch(paths, release, 8082, "green").token, launch.token);
+}
+
 TEST_F(SlotsTest, AnUnknownPlaceholderIsAConfigurationError) {
   auto argv = expand_start_command({"java", "-jar", "{jar}"}, m_settings, m_launch);
   ASSERT_FALSE(argv);
