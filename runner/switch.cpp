@@ -183,6 +183,24 @@ Result<void> confirm_through_nginx(Host& host, const ReleaseInfo& release, int p
 }
 
 // Stops `slot` and records it as stopped.
+// After the new slot failed its confirmation through nginx: points nginx
+// back at the old slot and records that slot live again. Returns what
+// happened to nginx, for the error message ("" when nothing was live).
+std::string switch_back(Host& host, int old_port, std::optional<SlotRecord>& old_slot) {
+  std::string back;
+  if (old_port > 0) {
+    auto switched_back = host.nginx().switch_to(old_port);
+    back = switched_back ? "switched back to port " + std::to_string(old_port)
+                         : "switching back failed too (" + switched_back.error().message + ")";
+  }
+  if (old_slot) {
+    old_slot->status = SlotStatus::Live;
+    old_slot->warm_until.clear();
+    host.state().put(*old_slot);
+  }
+  return back;
+}
+
 void stop_slot(Host& host, SlotRecord& slot) {
   log::info("port {}: stopping {} (pid {})", slot.port, slot.version, slot.pid);
   if (!host.slots().stop(slot)) {
@@ -652,17 +670,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     confirmed = Error{ExitCode::Interrupted, subject + ": interrupted after the switch"};
   }
   if (!confirmed) {
-    std::string back;
-    if (old_port > 0) {
-      auto switched_back = host.nginx().switch_to(old_port);
-      back = switched_back ? "switched back to port " + std::to_string(old_port)
-                           : "switching back failed too (" + switched_back.error().message + ")";
-    }
-    if (old_slot) {
-      old_slot->status = SlotStatus::Live;
-      old_slot->warm_until.clear();
-      host.state().put(*old_slot);
-    }
+    std::string back = switch_back(host, old_port, old_slot);
     Error error = confirmed.error();
     error.message += "; " + (back.empty() ? std::string("stopped the new slot") : back) + "; " +
                      who_keeps_serving(old_slot);
@@ -759,6 +767,7 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     return attempt.fail(Error{old_workers.error().code,
                               old_workers.error().message + "; " + who_keeps_serving(old_slot)});
   }
+  std::string warm_until = warm.warm_until;
   warm.status = SlotStatus::Live;
   warm.warm_until.clear();
   warm.since = utc_now();
@@ -770,16 +779,15 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
   }
   (void)host.save();
   if (auto confirmed = confirm_through_nginx(host, release, port); !confirmed) {
-    if (old_port > 0) (void)host.nginx().switch_to(old_port);
-    if (old_slot) {
-      old_slot->status = SlotStatus::Live;
-      host.state().put(*old_slot);
-    }
+    std::string back = switch_back(host, old_port, old_slot);
+    // It stays warm, until it was to expire anyway.
     warm.status = SlotStatus::Warm;
+    warm.warm_until = warm_until;
     host.state().put(warm);
     (void)host.save();
-    return attempt.fail(
-        failure(confirmed.error().message + "; switched back; " + who_keeps_serving(old_slot)));
+    std::string message = confirmed.error().message;
+    if (!back.empty()) message += "; " + back;
+    return attempt.fail(failure(message + "; " + who_keeps_serving(old_slot)));
   }
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
 

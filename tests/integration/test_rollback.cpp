@@ -45,7 +45,8 @@ TEST_F(HostCommandTest, RollbackToAWarmSlotIsInstant) {
   if (IsSkipped()) return;
   deploy_ok("1.0.0");
   deploy_ok("2.0.0");
-  const auto* warm = m_host->state().find_port(m_host->port(1));
+  auto before = m_host->state();  // find_port points into it
+  const auto* warm = before.find_port(m_host->port(1));
   ASSERT_NE(warm, nullptr);
   EXPECT_EQ(warm->status, SlotStatus::Warm);
   pid_t warm_pid = warm->pid;
@@ -60,9 +61,48 @@ TEST_F(HostCommandTest, RollbackToAWarmSlotIsInstant) {
   ASSERT_EQ(run.exit_code, 0) << context_of(run);
   EXPECT_TRUE(run.json()["instant"].as_bool());
   EXPECT_EQ(m_host->version_through_nginx(), "1.0.0");
-  const auto* live = m_host->state().live();
+  auto after = m_host->state();
+  const auto* live = after.live();
   ASSERT_NE(live, nullptr);
   EXPECT_EQ(live->pid, warm_pid) << "an instant rollback starts nothing";
+}
+
+// nginx does not confirm the warm slot (here target.nginx.url reaches the
+// live slot, as a misrouted nginx would): nginx is switched back, and the
+// warm slot stays warm until its own time is up.
+TEST_F(HostCommandTest, UnconfirmedInstantRollbackIsUndone) {
+  start({.keep_warm = "5m"});
+  if (IsSkipped()) return;
+  deploy_ok("1.0.0");
+  deploy_ok("2.0.0");
+  std::string warm_until;
+  {
+    auto before = m_host->state();
+    const auto* warm = before.find_port(m_host->port(1));
+    ASSERT_NE(warm, nullptr);
+    warm_until = warm->warm_until;
+  }
+  ASSERT_FALSE(warm_until.empty());
+  std::string live_url = "http://127.0.0.1:" + std::to_string(m_host->port(0)) + "/version";
+  m_host->set_nginx_url(live_url);
+
+  auto run = m_host->run("rollback", {"--json"});
+  EXPECT_EQ(run.exit_code, 1) << context_of(run);
+  EXPECT_EQ(run.json()["error"].as_string(),
+            live_url + ": answered version 2.0.0, not 1.0.0 (port " +
+                std::to_string(m_host->port(1)) + "), after the switch; switched back to port " +
+                std::to_string(m_host->port(0)) + "; the old version 2.0.0 keeps serving");
+  EXPECT_EQ(*m_host->nginx().nginx().live_port(), m_host->port(0));
+  auto state = m_host->state();
+  ASSERT_NE(state.live(), nullptr);
+  EXPECT_EQ(state.live()->version, "2.0.0");
+  EXPECT_TRUE(state.live()->warm_until.empty());
+  const auto* warm = state.find_port(m_host->port(1));
+  ASSERT_NE(warm, nullptr);
+  EXPECT_EQ(warm->status, SlotStatus::Warm);
+  EXPECT_EQ(warm->warm_until, warm_until);
+  EXPECT_TRUE(nginx_harness::running(warm->pid));
+  EXPECT_EQ(m_host->history().back().outcome, "failed");
 }
 
 // Once target.keep_warm has passed, the warm slot is stopped without
@@ -72,7 +112,8 @@ TEST_F(HostCommandTest, AWarmSlotStopsWhenItsTimeIsUp) {
   if (IsSkipped()) return;
   deploy_ok("1.0.0");
   deploy_ok("2.0.0");
-  const auto* warm = m_host->state().find_port(m_host->port(1));
+  auto before = m_host->state();  // find_port points into it
+  const auto* warm = before.find_port(m_host->port(1));
   ASSERT_NE(warm, nullptr);
   ASSERT_EQ(warm->status, SlotStatus::Warm);
   pid_t pid = warm->pid;
