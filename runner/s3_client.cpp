@@ -346,10 +346,6 @@ S3Client::~S3Client() = default;
 S3Client::S3Client(S3Client&&) noexcept = default;
 S3Client& S3Client::operator=(S3Client&&) noexcept = default;
 
-const S3Settings& S3Client::settings() const {
-  return m_state->settings;
-}
-
 Result<S3Client> S3Client::connect(const S3Settings& settings) {
   auto state = std::make_unique<State>();
   state->settings = settings;
@@ -462,22 +458,6 @@ Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
                    "is the endpoint an S3 store?");
   }
   return upload_id;
-}
-
-Result<std::string> S3Client::upload_part(const std::string& bucket, const std::string& key,
-                                          const std::string& upload_id, std::uint32_t number,
-                                          std::string_view body, const std::string& sha256_base64,
-                                          const std::string& sha256_hex_digest) {
-  CallContext context{s3_uri(bucket, key) + " (part " + std::to_string(number) + ")", bucket, key,
-                      "s3:PutObject"};
-  std::string query =
-      "partNumber=" + std::to_string(number) + "&uploadId=" + aws_uri_encode(upload_id, true);
-  HttpHeaders headers = {{"x-amz-checksum-sha256", sha256_base64}};
-  auto response = m_state->call(context, "PUT", m_state->url(bucket, key, query),
-                                std::move(headers), body, sha256_hex_digest);
-  if (!response) return response.error();
-  if (response->status != 200) return m_state->explain(context, *response);
-  return response->header("ETag");
 }
 
 Result<std::string> S3Client::upload_part_from_file(
