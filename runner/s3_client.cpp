@@ -299,6 +299,21 @@ struct S3Client::State {
     return out;
   }
 
+  // PUTs `body` as one object with its SHA-256 `digest`, which the store
+  // checks (x-amz-checksum-sha256) and the signature covers.
+  Result<void> put_object(const std::string& bucket, const std::string& key, std::string_view body,
+                          std::string_view content_type,
+                          const std::array<std::uint8_t, 32>& digest) {
+    CallContext context{s3_uri(bucket, key), bucket, key, "s3:PutObject"};
+    HttpHeaders headers = {{"Content-Type", std::string(content_type)},
+                           {"x-amz-checksum-sha256", base64_encode(digest.data(), digest.size())}};
+    auto response = call(context, "PUT", url(bucket, key, ""), std::move(headers), body,
+                         to_hex(digest.data(), digest.size()));
+    if (!response) return response.error();
+    if (response->status != 200) return explain(context, *response);
+    return {};
+  }
+
   // Turns an S3 error answer into one line that says what to do.
   Error explain(const CallContext& context, const HttpResponse& response) const {
     std::string code = xml_text(response.body, "Code");
@@ -430,17 +445,9 @@ Result<void> S3Client::get_object(const std::string& bucket, const std::string& 
 
 Result<void> S3Client::put_small_object(const std::string& bucket, const std::string& key,
                                         std::string_view body, std::string_view content_type) {
-  CallContext context{s3_uri(bucket, key), bucket, key, "s3:PutObject"};
   Sha256 hash;
   hash.update(body);
-  auto digest = hash.finish();
-  HttpHeaders headers = {{"Content-Type", std::string(content_type)},
-                         {"x-amz-checksum-sha256", base64_encode(digest.data(), digest.size())}};
-  auto response = m_state->call(context, "PUT", m_state->url(bucket, key, ""), std::move(headers),
-                                body, to_hex(digest.data(), digest.size()));
-  if (!response) return response.error();
-  if (response->status != 200) return m_state->explain(context, *response);
-  return {};
+  return m_state->put_object(bucket, key, body, content_type, hash.finish());
 }
 
 Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
@@ -584,13 +591,8 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
     auto digest = hash.finish();
     std::string hex = to_hex(digest.data(), digest.size());
     if (!expected_sha256.empty() && hex != expected_sha256) return mismatch(hex);
-    CallContext context{subject, bucket, key, "s3:PutObject"};
-    HttpHeaders headers = {{"Content-Type", "application/octet-stream"},
-                           {"x-amz-checksum-sha256", base64_encode(digest.data(), digest.size())}};
-    auto response =
-        m_state->call(context, "PUT", m_state->url(bucket, key, ""), std::move(headers), body, hex);
-    if (!response) return response.error();
-    if (response->status != 200) return m_state->explain(context, *response);
+    auto put = m_state->put_object(bucket, key, body, "application/octet-stream", digest);
+    if (!put) return put.error();
     if (progress) progress(size, size);
     return S3UploadResult{size, hex, false, 1};
   }
