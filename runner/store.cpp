@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdlib>
 
 #include "runner/ci.hpp"
@@ -10,6 +9,7 @@
 #include "runner/log.hpp"
 #include "runner/s3_client.hpp"
 #include "runner/sha256.hpp"
+#include "runner/sigv4.hpp"
 #include "runner/store_file.hpp"
 
 namespace switchyard {
@@ -116,19 +116,7 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
 // The last path segment of `uri`, without a query, percent-decoded.
 std::string file_name_of(std::string_view uri) {
   std::string_view path = uri.substr(0, uri.find_first_of("?#"));
-  std::string_view name = path.substr(path.rfind('/') + 1);
-  std::string out;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == '%' && i + 2 < name.size() &&
-        std::isxdigit(static_cast<unsigned char>(name[i + 1])) != 0 &&
-        std::isxdigit(static_cast<unsigned char>(name[i + 2])) != 0) {
-      out.push_back(static_cast<char>(std::stoi(std::string(name.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(name[i]);
-    }
-  }
-  return out;
+  return aws_uri_decode(path.substr(path.rfind('/') + 1));
 }
 
 Result<void> check_fetch_name(std::string_view uri, const std::string& name) {
