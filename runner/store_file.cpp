@@ -43,25 +43,6 @@ class FileDescriptor {
   int m_fd;
 };
 
-// Removes a temp file unless the write that owns it was committed.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::filesystem::path path) : m_path(std::move(path)) {}
-  ~TempFileGuard() {
-    if (!m_committed) {
-      std::error_code ignored;
-      std::filesystem::remove(m_path, ignored);
-    }
-  }
-  TempFileGuard(const TempFileGuard&) = delete;
-  TempFileGuard& operator=(const TempFileGuard&) = delete;
-  void commit() { m_committed = true; }
-
- private:
-  std::filesystem::path m_path;
-  bool m_committed = false;
-};
-
 std::filesystem::path temp_path_beside(const std::filesystem::path& destination) {
   static thread_local std::mt19937_64 generator{std::random_device{}()};
   static constexpr char k_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -261,20 +242,12 @@ Result<std::string> copy_file_atomically(const std::filesystem::path& source,
 
 Result<void> write_file_atomically(const std::filesystem::path& destination,
                                    std::string_view text) {
-  auto temp = temp_path_beside(destination);
-  FileDescriptor out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (out.get() < 0) {
-    return unavailable(temp.parent_path().string() + ": cannot write (" + errno_text() +
-                       "); check permissions");
-  }
-  TempFileGuard guard(temp);
-  if (auto written = write_all(out.get(), text.data(), text.size(), temp); !written) {
-    return written.error();
-  }
-  if (auto committed = commit_temp_file(out, temp, destination); !committed) {
+  auto writer = AtomicFileWriter::open(destination);
+  if (!writer) return writer.error();
+  if (auto written = writer->write(text); !written) return written.error();
+  if (auto committed = writer->commit("", destination.string()); !committed) {
     return committed.error();
   }
-  guard.commit();
   return {};
 }
 
