@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -13,6 +12,7 @@
 
 #include "runner/log.hpp"
 #include "runner/sha256.hpp"
+#include "runner/sigv4.hpp"
 
 namespace switchyard {
 namespace {
@@ -113,22 +113,9 @@ Result<std::filesystem::path> file_uri_to_path(std::string_view uri) {
                        ": a file:// URI needs an absolute path and no host; write "
                        "file:///absolute/path");
   }
-  // Percent-escapes in file URIs are rare; decode the common ones so a path
-  // with a space round-trips.
-  std::string path;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '%' && i + 2 < rest.size()) {
-      unsigned int value = 0;
-      auto hex = rest.substr(i + 1, 2);
-      if (std::sscanf(std::string(hex).c_str(), "%2x", &value) == 1) {
-        path.push_back(static_cast<char>(value));
-        i += 2;
-        continue;
-      }
-    }
-    path.push_back(rest[i]);
-  }
-  return std::filesystem::path(path).lexically_normal();
+  // Percent-escapes are decoded so a path with a space round-trips; a '%'
+  // without two hex digits after it stays as it is.
+  return std::filesystem::path(aws_uri_decode(rest)).lexically_normal();
 }
 
 std::string path_to_file_uri(const std::filesystem::path& path) {
