@@ -43,11 +43,6 @@ std::string manifest_key_for(const std::string& key) {
   return key + ".manifest.json";
 }
 
-std::string different_artifact_message(std::string_view artifact_uri, std::string_view version) {
-  return std::string(artifact_uri) + ": a different artifact is already stored under version " +
-         std::string(version) + "; build a new version or pass --force";
-}
-
 Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& options) {
   auto store = parse_s3_uri(options.uri);
   if (!store) return store.error();
@@ -86,7 +81,7 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
       outcome.already_present = true;
       upload = false;
     } else if (!request.force) {
-      return usage_error(different_artifact_message(outcome.artifact_uri, manifest.version));
+      return different_artifact_stored(outcome.artifact_uri, manifest.version);
     } else {
       log::warn("{}: replacing the artifact stored under version {} (--force)",
                 outcome.artifact_uri, manifest.version);

@@ -249,6 +249,12 @@ void remove_stale_temp_files(const std::filesystem::path& directory) {
   }
 }
 
+Error different_artifact_stored(std::string_view artifact_uri, std::string_view version) {
+  return usage_error(std::string(artifact_uri) +
+                     ": a different artifact is already stored under version " +
+                     std::string(version) + "; build a new version or pass --force");
+}
+
 Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
                                        const std::filesystem::path& file, Manifest manifest,
                                        bool force, const ProgressFunction& progress) {
@@ -283,9 +289,7 @@ Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
       return outcome;
     }
     if (!force) {
-      return usage_error(outcome.artifact_uri +
-                         ": a different artifact is already stored under version " +
-                         manifest.version + "; build a new version or pass --force");
+      return different_artifact_stored(outcome.artifact_uri, manifest.version);
     }
     // Withdraw the old manifest first, so that while the artifact is replaced
     // no reader pairs the old manifest with the new bytes.

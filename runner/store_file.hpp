@@ -68,6 +68,10 @@ Result<std::string> copy_file_atomically(const std::filesystem::path& source,
 // Writes `text` to `destination` through a temp file, fsync and rename.
 Result<void> write_file_atomically(const std::filesystem::path& destination, std::string_view text);
 
+// The refusal (exit 2) of a push whose version is already stored with other
+// bytes; the file and S3 stores say it alike.
+Error different_artifact_stored(std::string_view artifact_uri, std::string_view version);
+
 // Stores `file` (described by `manifest`: app, version, file and size are
 // set; sha256 too, or it is computed while copying) under
 // `root`/<app>/<version>/. The same bytes again are a
