@@ -140,6 +140,18 @@ Result<void> store_manifest_beside(const FetchedArtifact& fetched) {
                                manifest_to_json(*fetched.manifest));
 }
 
+// Commits the bytes `writer` received as `fetched.path`, checked against
+// the expected sha256 (else the manifest's), and stores the manifest beside
+// them; `subject` names the source in a mismatch.
+Result<FetchedArtifact> finish_fetch(FetchedArtifact fetched, AtomicFileWriter& writer,
+                                     const std::string& expected_sha256, std::string_view subject) {
+  auto sha256 = writer.commit(wanted_sha256(expected_sha256, fetched.manifest), subject);
+  if (!sha256) return sha256.error();
+  fetched.sha256 = *sha256;
+  if (auto stored = store_manifest_beside(fetched); !stored) return stored.error();
+  return fetched;
+}
+
 Result<FetchedArtifact> fetch_local(const std::filesystem::path& source,
                                     const std::filesystem::path& directory,
                                     const std::string& expected_sha256) {
@@ -189,11 +201,7 @@ Result<FetchedArtifact> fetch_s3(const std::string& uri, const std::filesystem::
   });
   if (!write_status) return write_status.error();
   if (!got) return got.error();
-  auto sha256 = writer->commit(wanted_sha256(expected_sha256, fetched.manifest), uri);
-  if (!sha256) return sha256.error();
-  fetched.sha256 = *sha256;
-  if (auto stored = store_manifest_beside(fetched); !stored) return stored.error();
-  return fetched;
+  return finish_fetch(std::move(fetched), *writer, expected_sha256, uri);
 }
 
 // Where an http(s) URL is shown in a message: without its query, which for a
@@ -250,11 +258,7 @@ Result<FetchedArtifact> fetch_http(const std::string& url, const std::filesystem
                            : "; check the URL";
     return failure(subject + ": HTTP " + std::to_string(outcome.response->status) + hint);
   }
-  auto sha256 = writer->commit(wanted_sha256(expected_sha256, fetched.manifest), subject);
-  if (!sha256) return sha256.error();
-  fetched.sha256 = *sha256;
-  if (auto stored = store_manifest_beside(fetched); !stored) return stored.error();
-  return fetched;
+  return finish_fetch(std::move(fetched), *writer, expected_sha256, subject);
 }
 
 }  // namespace
