@@ -136,8 +136,7 @@ std::string wanted_sha256(const std::string& expected, const std::optional<Manif
 
 Result<void> store_manifest_beside(const FetchedArtifact& fetched) {
   if (!fetched.manifest) return {};
-  return write_file_atomically(manifest_path_for(fetched.path),
-                               manifest_to_json(*fetched.manifest));
+  return write_store_file(manifest_path_for(fetched.path), manifest_to_json(*fetched.manifest));
 }
 
 // Commits the bytes `writer` received as `fetched.path`, checked against

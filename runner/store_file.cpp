@@ -227,8 +227,7 @@ Result<std::string> copy_file_atomically(const std::filesystem::path& source,
   return writer->commit(expected_sha256, source.string());
 }
 
-Result<void> write_file_atomically(const std::filesystem::path& destination,
-                                   std::string_view text) {
+Result<void> write_store_file(const std::filesystem::path& destination, std::string_view text) {
   auto writer = AtomicFileWriter::open(destination);
   if (!writer) return writer.error();
   if (auto written = writer->write(text); !written) return written.error();
@@ -311,7 +310,7 @@ Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
   auto copied = copy_file_atomically(file, artifact, manifest.sha256, progress);
   if (!copied) return copied.error();
   manifest.sha256 = outcome.sha256 = *copied;
-  if (auto written = write_file_atomically(manifest_file, manifest_to_json(manifest)); !written) {
+  if (auto written = write_store_file(manifest_file, manifest_to_json(manifest)); !written) {
     return written.error();
   }
   return outcome;
