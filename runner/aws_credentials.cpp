@@ -502,10 +502,10 @@ Result<std::optional<AwsCredentials>> from_instance_metadata(const AwsChainOptio
 
 // --- shared files -------------------------------------------------------------
 
-// Static keys in the profile: credentials file first, then config.
-Result<std::optional<AwsCredentials>> from_profile_keys(const Profile& profile,
-                                                        const IniSection* section,
-                                                        const SharedFile& file) {
+// Static keys in the profile's section of one shared file.
+Result<std::optional<AwsCredentials>> keys_in_file(const Profile& profile,
+                                                   const IniSection* section,
+                                                   const SharedFile& file) {
   if (section == nullptr) return std::optional<AwsCredentials>();
   std::string key = value_of(section, "aws_access_key_id");
   std::string secret = value_of(section, "aws_secret_access_key");
@@ -527,6 +527,13 @@ Result<std::optional<AwsCredentials>> from_profile_keys(const Profile& profile,
   return std::optional<AwsCredentials>(std::move(credentials));
 }
 
+// Static keys in the profile: the credentials file first, then the config.
+Result<std::optional<AwsCredentials>> from_profile_keys(const Profile& profile) {
+  auto keys = keys_in_file(profile, profile.in_credentials, profile.credentials);
+  if (!keys || *keys) return keys;
+  return keys_in_file(profile, profile.in_config, profile.config);
+}
+
 Result<AwsCredentials> resolve_chain(const AwsChainOptions& options, int depth);
 
 // The credentials that assume the profile's role: its source_profile (which
@@ -538,9 +545,7 @@ Result<AwsCredentials> role_source_credentials(const AwsChainOptions& options,
   std::string credential_source = profile_value(profile, "credential_source");
   if (!source_profile.empty() && source_profile == profile.name) {
     // A profile may name itself: its own keys assume the role.
-    auto keys = from_profile_keys(profile, profile.in_credentials, profile.credentials);
-    if (!keys) return keys.error();
-    if (!*keys) keys = from_profile_keys(profile, profile.in_config, profile.config);
+    auto keys = from_profile_keys(profile);
     if (!keys) return keys.error();
     if (!*keys) {
       return usage_error("AWS profile '" + profile.name +
@@ -666,10 +671,7 @@ Result<AwsCredentials> resolve_chain(const AwsChainOptions& options, int depth) 
   auto role = from_profile_role(options, *profile, depth);
   if (!role) return role.error();
   if (*role) return std::move(**role);
-  auto keys = from_profile_keys(*profile, profile->in_credentials, profile->credentials);
-  if (!keys) return keys.error();
-  if (*keys) return std::move(**keys);
-  keys = from_profile_keys(*profile, profile->in_config, profile->config);
+  auto keys = from_profile_keys(*profile);
   if (!keys) return keys.error();
   if (*keys) return std::move(**keys);
 

@@ -15,18 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-// The characters a version or an app name may hold: both end up in paths and
-// object keys, so nothing that could climb out of a directory is allowed.
-bool is_label(std::string_view text) {
-  if (text.empty() || text == "." || text == "..") return false;
-  for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 bool is_file_name(std::string_view text) {
   return !text.empty() && text != "." && text != ".." && text.find('/') == std::string_view::npos &&
          text.find('\0') == std::string_view::npos;
@@ -99,6 +87,16 @@ std::string errno_text() {
 
 }  // namespace
 
+bool is_artifact_label(std::string_view text) {
+  if (text.empty() || text == "." || text == "..") return false;
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::filesystem::path manifest_path_for(const std::filesystem::path& artifact) {
   std::filesystem::path path = artifact;
   path += ".manifest.json";
@@ -151,8 +149,9 @@ Result<Manifest> manifest_from_json(std::string_view text, std::string_view orig
   manifest.java_version = reader.string("java_version", false);
   if (!reader.ok()) return reader.error();
 
-  reader.check(is_label(manifest.app), "app", "must be a name of letters, digits, '.', '_', '-'");
-  reader.check(is_label(manifest.version), "version",
+  reader.check(is_artifact_label(manifest.app), "app",
+               "must be a name of letters, digits, '.', '_', '-'");
+  reader.check(is_artifact_label(manifest.version), "version",
                "must be a label of letters, digits, '.', '_', '-'");
   reader.check(is_file_name(manifest.file), "file", "must be a file name without a directory");
   reader.check(is_sha256_hex(manifest.sha256), "sha256", "must be 64 lower-case hex digits");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "runner/result.hpp"
 
@@ -24,6 +25,11 @@ struct Manifest {
   std::string build_tool;  // "maven", "gradle", "command"
   std::string java_version;
 };
+
+// True when `text` may be an app name or a version: letters, digits, '.',
+// '_' and '-', and neither "." nor "..". Both end up in paths and object
+// keys, so nothing that could climb out of a directory is allowed.
+bool is_artifact_label(std::string_view text);
 
 // The manifest's path for the artifact at `artifact`: "<artifact>.manifest.json".
 std::filesystem::path manifest_path_for(const std::filesystem::path& artifact);

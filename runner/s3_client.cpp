@@ -299,6 +299,21 @@ struct S3Client::State {
     return out;
   }
 
+  // PUTs `body` as one object with its SHA-256 `digest`, which the store
+  // checks (x-amz-checksum-sha256) and the signature covers.
+  Result<void> put_object(const std::string& bucket, const std::string& key, std::string_view body,
+                          std::string_view content_type,
+                          const std::array<std::uint8_t, 32>& digest) {
+    CallContext context{s3_uri(bucket, key), bucket, key, "s3:PutObject"};
+    HttpHeaders headers = {{"Content-Type", std::string(content_type)},
+                           {"x-amz-checksum-sha256", base64_encode(digest.data(), digest.size())}};
+    auto response = call(context, "PUT", url(bucket, key, ""), std::move(headers), body,
+                         to_hex(digest.data(), digest.size()));
+    if (!response) return response.error();
+    if (response->status != 200) return explain(context, *response);
+    return {};
+  }
+
   // Turns an S3 error answer into one line that says what to do.
   Error explain(const CallContext& context, const HttpResponse& response) const {
     std::string code = xml_text(response.body, "Code");
@@ -345,10 +360,6 @@ S3Client::S3Client(std::unique_ptr<State> state) : m_state(std::move(state)) {}
 S3Client::~S3Client() = default;
 S3Client::S3Client(S3Client&&) noexcept = default;
 S3Client& S3Client::operator=(S3Client&&) noexcept = default;
-
-const S3Settings& S3Client::settings() const {
-  return m_state->settings;
-}
 
 Result<S3Client> S3Client::connect(const S3Settings& settings) {
   auto state = std::make_unique<State>();
@@ -434,17 +445,9 @@ Result<void> S3Client::get_object(const std::string& bucket, const std::string& 
 
 Result<void> S3Client::put_small_object(const std::string& bucket, const std::string& key,
                                         std::string_view body, std::string_view content_type) {
-  CallContext context{s3_uri(bucket, key), bucket, key, "s3:PutObject"};
   Sha256 hash;
   hash.update(body);
-  auto digest = hash.finish();
-  HttpHeaders headers = {{"Content-Type", std::string(content_type)},
-                         {"x-amz-checksum-sha256", base64_encode(digest.data(), digest.size())}};
-  auto response = m_state->call(context, "PUT", m_state->url(bucket, key, ""), std::move(headers),
-                                body, to_hex(digest.data(), digest.size()));
-  if (!response) return response.error();
-  if (response->status != 200) return m_state->explain(context, *response);
-  return {};
+  return m_state->put_object(bucket, key, body, content_type, hash.finish());
 }
 
 Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
@@ -462,22 +465,6 @@ Result<std::string> S3Client::create_multipart_upload(const std::string& bucket,
                    "is the endpoint an S3 store?");
   }
   return upload_id;
-}
-
-Result<std::string> S3Client::upload_part(const std::string& bucket, const std::string& key,
-                                          const std::string& upload_id, std::uint32_t number,
-                                          std::string_view body, const std::string& sha256_base64,
-                                          const std::string& sha256_hex_digest) {
-  CallContext context{s3_uri(bucket, key) + " (part " + std::to_string(number) + ")", bucket, key,
-                      "s3:PutObject"};
-  std::string query =
-      "partNumber=" + std::to_string(number) + "&uploadId=" + aws_uri_encode(upload_id, true);
-  HttpHeaders headers = {{"x-amz-checksum-sha256", sha256_base64}};
-  auto response = m_state->call(context, "PUT", m_state->url(bucket, key, query),
-                                std::move(headers), body, sha256_hex_digest);
-  if (!response) return response.error();
-  if (response->status != 200) return m_state->explain(context, *response);
-  return response->header("ETag");
 }
 
 Result<std::string> S3Client::upload_part_from_file(
@@ -604,13 +591,8 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
     auto digest = hash.finish();
     std::string hex = to_hex(digest.data(), digest.size());
     if (!expected_sha256.empty() && hex != expected_sha256) return mismatch(hex);
-    CallContext context{subject, bucket, key, "s3:PutObject"};
-    HttpHeaders headers = {{"Content-Type", "application/octet-stream"},
-                           {"x-amz-checksum-sha256", base64_encode(digest.data(), digest.size())}};
-    auto response =
-        m_state->call(context, "PUT", m_state->url(bucket, key, ""), std::move(headers), body, hex);
-    if (!response) return response.error();
-    if (response->status != 200) return m_state->explain(context, *response);
+    auto put = m_state->put_object(bucket, key, body, "application/octet-stream", digest);
+    if (!put) return put.error();
     if (progress) progress(size, size);
     return S3UploadResult{size, hex, false, 1};
   }

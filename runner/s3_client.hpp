@@ -132,12 +132,8 @@ class S3Client {
   Result<std::string> presign_get(const std::string& bucket, const std::string& key,
                                   Duration lifetime) const;
 
-  // The multipart calls, public for tests.
+  // The multipart calls upload_file makes.
   Result<std::string> create_multipart_upload(const std::string& bucket, const std::string& key);
-  Result<std::string> upload_part(const std::string& bucket, const std::string& key,
-                                  const std::string& upload_id, std::uint32_t number,
-                                  std::string_view body, const std::string& sha256_base64,
-                                  const std::string& sha256_hex);
   // UploadPart with the part's bytes read from `fd` as they are sent.
   Result<std::string> upload_part_from_file(const std::string& bucket, const std::string& key,
                                             const std::string& upload_id, int fd,
@@ -155,7 +151,6 @@ class S3Client {
   Result<void> abort_multipart_upload(const std::string& bucket, const std::string& key,
                                       const std::string& upload_id);
 
-  const S3Settings& settings() const;
   ~S3Client();
   S3Client(S3Client&&) noexcept;
   S3Client& operator=(S3Client&&) noexcept;

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdlib>
 
 #include "runner/ci.hpp"
@@ -10,6 +9,7 @@
 #include "runner/log.hpp"
 #include "runner/s3_client.hpp"
 #include "runner/sha256.hpp"
+#include "runner/sigv4.hpp"
 #include "runner/store_file.hpp"
 
 namespace switchyard {
@@ -41,11 +41,6 @@ std::string artifact_key(const S3Uri& store, const Manifest& manifest) {
 
 std::string manifest_key_for(const std::string& key) {
   return key + ".manifest.json";
-}
-
-std::string different_artifact_message(std::string_view artifact_uri, std::string_view version) {
-  return std::string(artifact_uri) + ": a different artifact is already stored under version " +
-         std::string(version) + "; build a new version or pass --force";
 }
 
 Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& options) {
@@ -86,7 +81,7 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
       outcome.already_present = true;
       upload = false;
     } else if (!request.force) {
-      return usage_error(different_artifact_message(outcome.artifact_uri, manifest.version));
+      return different_artifact_stored(outcome.artifact_uri, manifest.version);
     } else {
       log::warn("{}: replacing the artifact stored under version {} (--force)",
                 outcome.artifact_uri, manifest.version);
@@ -116,19 +111,7 @@ Result<PushOutcome> push_to_s3(const PushRequest& request, const StoreOptions& o
 // The last path segment of `uri`, without a query, percent-decoded.
 std::string file_name_of(std::string_view uri) {
   std::string_view path = uri.substr(0, uri.find_first_of("?#"));
-  std::string_view name = path.substr(path.rfind('/') + 1);
-  std::string out;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == '%' && i + 2 < name.size() &&
-        std::isxdigit(static_cast<unsigned char>(name[i + 1])) != 0 &&
-        std::isxdigit(static_cast<unsigned char>(name[i + 2])) != 0) {
-      out.push_back(static_cast<char>(std::stoi(std::string(name.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(name[i]);
-    }
-  }
-  return out;
+  return aws_uri_decode(path.substr(path.rfind('/') + 1));
 }
 
 Result<void> check_fetch_name(std::string_view uri, const std::string& name) {
@@ -153,8 +136,19 @@ std::string wanted_sha256(const std::string& expected, const std::optional<Manif
 
 Result<void> store_manifest_beside(const FetchedArtifact& fetched) {
   if (!fetched.manifest) return {};
-  return write_file_atomically(manifest_path_for(fetched.path),
-                               manifest_to_json(*fetched.manifest));
+  return write_store_file(manifest_path_for(fetched.path), manifest_to_json(*fetched.manifest));
+}
+
+// Commits the bytes `writer` received as `fetched.path`, checked against
+// the expected sha256 (else the manifest's), and stores the manifest beside
+// them; `subject` names the source in a mismatch.
+Result<FetchedArtifact> finish_fetch(FetchedArtifact fetched, AtomicFileWriter& writer,
+                                     const std::string& expected_sha256, std::string_view subject) {
+  auto sha256 = writer.commit(wanted_sha256(expected_sha256, fetched.manifest), subject);
+  if (!sha256) return sha256.error();
+  fetched.sha256 = *sha256;
+  if (auto stored = store_manifest_beside(fetched); !stored) return stored.error();
+  return fetched;
 }
 
 Result<FetchedArtifact> fetch_local(const std::filesystem::path& source,
@@ -206,11 +200,7 @@ Result<FetchedArtifact> fetch_s3(const std::string& uri, const std::filesystem::
   });
   if (!write_status) return write_status.error();
   if (!got) return got.error();
-  auto sha256 = writer->commit(wanted_sha256(expected_sha256, fetched.manifest), uri);
-  if (!sha256) return sha256.error();
-  fetched.sha256 = *sha256;
-  if (auto stored = store_manifest_beside(fetched); !stored) return stored.error();
-  return fetched;
+  return finish_fetch(std::move(fetched), *writer, expected_sha256, uri);
 }
 
 // Where an http(s) URL is shown in a message: without its query, which for a
@@ -267,11 +257,7 @@ Result<FetchedArtifact> fetch_http(const std::string& url, const std::filesystem
                            : "; check the URL";
     return failure(subject + ": HTTP " + std::to_string(outcome.response->status) + hint);
   }
-  auto sha256 = writer->commit(wanted_sha256(expected_sha256, fetched.manifest), subject);
-  if (!sha256) return sha256.error();
-  fetched.sha256 = *sha256;
-  if (auto stored = store_manifest_beside(fetched); !stored) return stored.error();
-  return fetched;
+  return finish_fetch(std::move(fetched), *writer, expected_sha256, subject);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -13,6 +12,7 @@
 
 #include "runner/log.hpp"
 #include "runner/sha256.hpp"
+#include "runner/sigv4.hpp"
 
 namespace switchyard {
 namespace {
@@ -41,25 +41,6 @@ class FileDescriptor {
 
  private:
   int m_fd;
-};
-
-// Removes a temp file unless the write that owns it was committed.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::filesystem::path path) : m_path(std::move(path)) {}
-  ~TempFileGuard() {
-    if (!m_committed) {
-      std::error_code ignored;
-      std::filesystem::remove(m_path, ignored);
-    }
-  }
-  TempFileGuard(const TempFileGuard&) = delete;
-  TempFileGuard& operator=(const TempFileGuard&) = delete;
-  void commit() { m_committed = true; }
-
- private:
-  std::filesystem::path m_path;
-  bool m_committed = false;
 };
 
 std::filesystem::path temp_path_beside(const std::filesystem::path& destination) {
@@ -132,22 +113,9 @@ Result<std::filesystem::path> file_uri_to_path(std::string_view uri) {
                        ": a file:// URI needs an absolute path and no host; write "
                        "file:///absolute/path");
   }
-  // Percent-escapes in file URIs are rare; decode the common ones so a path
-  // with a space round-trips.
-  std::string path;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '%' && i + 2 < rest.size()) {
-      unsigned int value = 0;
-      auto hex = rest.substr(i + 1, 2);
-      if (std::sscanf(std::string(hex).c_str(), "%2x", &value) == 1) {
-        path.push_back(static_cast<char>(value));
-        i += 2;
-        continue;
-      }
-    }
-    path.push_back(rest[i]);
-  }
-  return std::filesystem::path(path).lexically_normal();
+  // Percent-escapes are decoded so a path with a space round-trips; a '%'
+  // without two hex digits after it stays as it is.
+  return std::filesystem::path(aws_uri_decode(rest)).lexically_normal();
 }
 
 std::string path_to_file_uri(const std::filesystem::path& path) {
@@ -259,22 +227,13 @@ Result<std::string> copy_file_atomically(const std::filesystem::path& source,
   return writer->commit(expected_sha256, source.string());
 }
 
-Result<void> write_file_atomically(const std::filesystem::path& destination,
-                                   std::string_view text) {
-  auto temp = temp_path_beside(destination);
-  FileDescriptor out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (out.get() < 0) {
-    return unavailable(temp.parent_path().string() + ": cannot write (" + errno_text() +
-                       "); check permissions");
-  }
-  TempFileGuard guard(temp);
-  if (auto written = write_all(out.get(), text.data(), text.size(), temp); !written) {
-    return written.error();
-  }
-  if (auto committed = commit_temp_file(out, temp, destination); !committed) {
+Result<void> write_store_file(const std::filesystem::path& destination, std::string_view text) {
+  auto writer = AtomicFileWriter::open(destination);
+  if (!writer) return writer.error();
+  if (auto written = writer->write(text); !written) return written.error();
+  if (auto committed = writer->commit("", destination.string()); !committed) {
     return committed.error();
   }
-  guard.commit();
   return {};
 }
 
@@ -287,6 +246,12 @@ void remove_stale_temp_files(const std::filesystem::path& directory) {
       std::filesystem::remove(entry.path(), error);
     }
   }
+}
+
+Error different_artifact_stored(std::string_view artifact_uri, std::string_view version) {
+  return usage_error(std::string(artifact_uri) +
+                     ": a different artifact is already stored under version " +
+                     std::string(version) + "; build a new version or pass --force");
 }
 
 Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
@@ -323,9 +288,7 @@ Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
       return outcome;
     }
     if (!force) {
-      return usage_error(outcome.artifact_uri +
-                         ": a different artifact is already stored under version " +
-                         manifest.version + "; build a new version or pass --force");
+      return different_artifact_stored(outcome.artifact_uri, manifest.version);
     }
     // Withdraw the old manifest first, so that while the artifact is replaced
     // no reader pairs the old manifest with the new bytes.
@@ -347,7 +310,7 @@ Result<PushOutcome> push_to_file_store(const std::filesystem::path& root,
   auto copied = copy_file_atomically(file, artifact, manifest.sha256, progress);
   if (!copied) return copied.error();
   manifest.sha256 = outcome.sha256 = *copied;
-  if (auto written = write_file_atomically(manifest_file, manifest_to_json(manifest)); !written) {
+  if (auto written = write_store_file(manifest_file, manifest_to_json(manifest)); !written) {
     return written.error();
   }
   return outcome;

@@ -65,8 +65,14 @@ Result<std::string> copy_file_atomically(const std::filesystem::path& source,
                                          const std::string& expected_sha256,
                                          const ProgressFunction& progress = {});
 
-// Writes `text` to `destination` through a temp file, fsync and rename.
-Result<void> write_file_atomically(const std::filesystem::path& destination, std::string_view text);
+// Writes `text` to `destination` through an AtomicFileWriter: a temp file
+// named as remove_stale_temp_files expects, fsync and rename. (Host state
+// uses runner/atomic_file.hpp, which keeps the replaced file's mode.)
+Result<void> write_store_file(const std::filesystem::path& destination, std::string_view text);
+
+// The refusal (exit 2) of a push whose version is already stored with other
+// bytes; the file and S3 stores say it alike.
+Error different_artifact_stored(std::string_view artifact_uri, std::string_view version);
 
 // Stores `file` (described by `manifest`: app, version, file and size are
 // set; sha256 too, or it is computed while copying) under

@@ -15,17 +15,6 @@
 namespace switchyard {
 namespace {
 
-// App names and versions end up in paths and object keys.
-bool is_label(std::string_view text) {
-  if (text.empty() || text == "." || text == "..") return false;
-  for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 struct Resolved {
   StoreOptions store;
   PushRequest request;
@@ -108,11 +97,11 @@ Result<Manifest> resolve_manifest(const PushArtifactOptions& options, const Conf
 }
 
 Result<void> check_labels(const Manifest& manifest) {
-  if (!is_label(manifest.app)) {
+  if (!is_artifact_label(manifest.app)) {
     return usage_error("--app " + manifest.app +
                        ": an app name may hold only letters, digits, '.', '_' and '-'");
   }
-  if (!is_label(manifest.version)) {
+  if (!is_artifact_label(manifest.version)) {
     return usage_error("--version " + manifest.version +
                        ": a version may hold only letters, digits, '.', '_' and '-'");
   }

@@ -25,6 +25,7 @@
 #include "runner/http.hpp"
 #include "runner/log.hpp"
 #include "runner/sigv4.hpp"
+#include "tests/support/aws_chain_fixture.hpp"
 
 extern char** environ;
 
@@ -128,43 +129,21 @@ std::map<std::string, std::string> form_fields(const std::string& body) {
   return fields;
 }
 
-class AwsChainIntegration : public testing::Test {
+class AwsChainIntegration : public aws_testing::AwsChainFixture {
  protected:
   void SetUp() override {
     if (!fs::exists(k_python)) GTEST_SKIP() << k_python << " is missing; apt-get install python3";
-    std::string pattern = (fs::temp_directory_path() / "aws-chain-it-XXXXXX").string();
-    m_home = mkdtemp(pattern.data());
-    m_env["HOME"] = m_home.string();
-    // No metadata service unless a test starts one: port 9 refuses at once.
-    m_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9";
+    AwsChainFixture::SetUp();
   }
   void TearDown() override {
     m_standin.reset();
-    std::error_code ec;
-    fs::remove_all(m_home, ec);
+    AwsChainFixture::TearDown();
   }
 
   StandIn& start_standin(const std::vector<std::string>& flags = {}) {
     m_standin = std::make_unique<StandIn>(m_home / "requests.jsonl", flags);
     EXPECT_GT(m_standin->port(), 0) << "the stand-in did not start";
     return *m_standin;
-  }
-
-  AwsChainOptions options(std::string profile = "") {
-    AwsChainOptions o;
-    o.profile = std::move(profile);
-    o.env = [this](const std::string& name) -> std::optional<std::string> {
-      auto it = m_env.find(name);
-      if (it == m_env.end() || it->second.empty()) return std::nullopt;
-      return it->second;
-    };
-    return o;
-  }
-
-  void write(const fs::path& relative, const std::string& text) {
-    fs::path path = m_home / relative;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
   }
 
   void use_web_identity(const StandIn& sts) {
@@ -175,8 +154,6 @@ class AwsChainIntegration : public testing::Test {
     m_env["AWS_ENDPOINT_URL_STS"] = sts.url();
   }
 
-  fs::path m_home;
-  std::map<std::string, std::string> m_env;
   std::unique_ptr<StandIn> m_standin;
 };
 

@@ -4,55 +4,14 @@
 // tests/integration/test_aws_credentials.cpp.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-
 #include "runner/aws_credentials.hpp"
 #include "runner/log.hpp"
+#include "tests/support/aws_chain_fixture.hpp"
 
 namespace switchyard::aws_credentials_test {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A temporary HOME and an environment of our own, so nothing on the machine
-// running the tests (its ~/.aws, its AWS_* variables) leaks in.
-class AwsChainTest : public testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "aws-chain-XXXXXX").string();
-    m_home = mkdtemp(pattern.data());
-    m_env["HOME"] = m_home.string();
-    // Instance metadata: nothing listens on port 9 of loopback, so the chain
-    // finds no metadata service at once instead of waiting on 169.254.169.254.
-    m_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_home, ec);
-  }
-
-  AwsChainOptions options(std::string profile = "") {
-    AwsChainOptions o;
-    o.profile = std::move(profile);
-    o.env = [this](const std::string& name) -> std::optional<std::string> {
-      auto it = m_env.find(name);
-      if (it == m_env.end() || it->second.empty()) return std::nullopt;
-      return it->second;
-    };
-    return o;
-  }
-
-  void write(const fs::path& relative, const std::string& text) {
-    fs::path path = m_home / relative;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-  }
-
-  fs::path m_home;
-  std::map<std::string, std::string> m_env;
-};
+using AwsChainTest = aws_testing::AwsChainFixture;
 
 TEST_F(AwsChainTest, EnvironmentKeysComeFirstAndTheirSecretsAreMasked) {
   m_env["AWS_ACCESS_KEY_ID"] = "AKIAENVIRONMENT";

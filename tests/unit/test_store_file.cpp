@@ -205,6 +205,9 @@ TEST(StoreFetchName, AnEncodedSlashCannotClimbOutOfTheDirectory) {
 TEST(StoreFileUri, RoundTripsAndRefusesHosts) {
   EXPECT_EQ(*file_uri_to_path("file:///var/lib/x"), fs::path("/var/lib/x"));
   EXPECT_EQ(*file_uri_to_path("file:///tmp/a%20b/"), fs::path("/tmp/a b/"));
+  // A '%' without two hex digits after it is part of the name.
+  EXPECT_EQ(*file_uri_to_path("file:///tmp/100%-done/a%2"), fs::path("/tmp/100%-done/a%2"));
+  EXPECT_EQ(*file_uri_to_path("file:///tmp/a%+1b"), fs::path("/tmp/a%+1b"));
   EXPECT_EQ(path_to_file_uri("/tmp/a b"), "file:///tmp/a%20b");
   auto host = file_uri_to_path("file://server/x");
   ASSERT_FALSE(host.ok());
