@@ -9,14 +9,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <stdexcept>
 #include <vector>
 
+#include "runner/atomic_file.hpp"
 #include "runner/sha256.hpp"
 
 extern char** environ;
@@ -316,35 +315,23 @@ class JenkinsAdapter : public PlainAdapter {
     boost::json::object object;
     for (const auto& [name, text] : m_outputs)
       object[name] = text;
-    std::string error = write_atomically(boost::json::serialize(object) + "\n");
-    if (!error.empty()) {
-      write_line(log::Level::Warn, m_output_file.string() + ": cannot write the outputs: " + error +
-                                       "; check SWITCHYARD_OUTPUT_FILE");
+    std::error_code error;
+    if (m_output_file.has_parent_path()) {
+      std::filesystem::create_directories(m_output_file.parent_path(), error);
+    }
+    if (error) {
+      write_line(log::Level::Warn, m_output_file.string() + ": cannot write the outputs: " +
+                                       error.message() + "; check SWITCHYARD_OUTPUT_FILE");
+      return;
+    }
+    auto written = write_file_atomically(m_output_file, boost::json::serialize(object) + "\n");
+    if (!written) {
+      write_line(log::Level::Warn,
+                 written.error().message + ", or set SWITCHYARD_OUTPUT_FILE to another path");
     }
   }
 
  private:
-  std::string write_atomically(const std::string& text) {
-    std::error_code error;
-    if (m_output_file.has_parent_path()) {
-      std::filesystem::create_directories(m_output_file.parent_path(), error);
-      if (error) return error.message();
-    }
-    std::filesystem::path temp = m_output_file;
-    temp += ".tmp." + std::to_string(::getpid());
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return std::strerror(errno);
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = ::fsync(fd) == 0 && ok;
-    ::close(fd);
-    if (!ok || ::rename(temp.c_str(), m_output_file.c_str()) != 0) {
-      std::string message = std::strerror(errno);
-      ::unlink(temp.c_str());
-      return message;
-    }
-    return "";
-  }
-
   std::mutex m_mutex;
   std::filesystem::path m_output_file;
   std::map<std::string, std::string> m_outputs;

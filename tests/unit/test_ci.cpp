@@ -228,6 +228,38 @@ TEST_F(CiTest, JenkinsOutputsDefaultToTheWorkingDirectory) {
             (boost::json::object{{"sha256", "abc"}}));
 }
 
+TEST_F(CiTest, JenkinsOutputFileThatCannotBeReplacedWarns) {
+  // A directory where the file should be: the temp file cannot be renamed over it.
+  auto file = m_directory / "outputs.json";
+  std::filesystem::create_directory(file);
+  set_ci(make_ci(CiKind::Jenkins,
+                 {{"JENKINS_URL", "http://j/"}, {"SWITCHYARD_OUTPUT_FILE", file.string()}}));
+  StderrCapture capture;
+  ci().set_output("version", "1.0");
+  EXPECT_EQ(capture.text(), "warning: " + file.string() +
+                                ": cannot rename its temp file over it (Is a directory); check "
+                                "that the directory exists and is writable, or set "
+                                "SWITCHYARD_OUTPUT_FILE to another path\n");
+  // The temp file beside it is gone too.
+  std::size_t entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(m_directory)) {
+    (void)entry;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST_F(CiTest, JenkinsOutputFileUnderARegularFileWarns) {
+  std::ofstream(m_directory / "plain") << "not a directory";
+  auto file = m_directory / "plain" / "outputs.json";
+  set_ci(make_ci(CiKind::Jenkins,
+                 {{"JENKINS_URL", "http://j/"}, {"SWITCHYARD_OUTPUT_FILE", file.string()}}));
+  StderrCapture capture;
+  ci().set_output("version", "1.0");
+  EXPECT_EQ(capture.text(), "warning: " + file.string() +
+                                ": cannot write the outputs: XXX; check SWITCHYARD_OUTPUT_FILE\n");
+}
+
 TEST_F(CiTest, JenkinsAndPlainPrintPlainLines) {
   for (CiKind kind : {CiKind::Jenkins, CiKind::Plain}) {
     set_ci(make_ci(kind, {{"SWITCHYARD_OUTPUT_FILE", (m_directory / "o.json").string()}}));
