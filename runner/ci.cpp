@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -165,16 +164,10 @@ class TerminalAdapter : public PlainAdapter {
   Clock::time_point m_last_draw{};
 };
 
-// A random delimiter for a multi-line output, as GitHub's own toolkit makes.
+// A random delimiter for a multi-line output, as GitHub's own toolkit makes:
+// the same 32 hex digits from OpenSSL as the stop-commands token.
 std::string random_delimiter() {
-  static std::mutex mutex;
-  static std::mt19937_64 generator{std::random_device{}()};
-  std::lock_guard lock(mutex);
-  char text[64];
-  std::snprintf(text, sizeof text, "ghadelimiter_%016llx%016llx",
-                static_cast<unsigned long long>(generator()),
-                static_cast<unsigned long long>(generator()));
-  return text;
+  return "ghadelimiter_" + random_token();
 }
 
 // Appends `text` to `path` in one write (the runner reads the file after the
