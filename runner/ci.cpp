@@ -56,11 +56,6 @@ std::string_view level_prefix(log::Level level) {
   }
 }
 
-std::string lookup(const std::map<std::string, std::string>& environment, const std::string& name) {
-  auto it = environment.find(name);
-  return it == environment.end() ? "" : it->second;
-}
-
 std::string format_mib(std::uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
@@ -185,8 +180,8 @@ bool append_file(const std::string& path, std::string_view text) {
 class GitHubAdapter : public PlainAdapter {
  public:
   explicit GitHubAdapter(const std::map<std::string, std::string>& environment)
-      : m_output_file(lookup(environment, "GITHUB_OUTPUT")),
-        m_summary_file(lookup(environment, "GITHUB_STEP_SUMMARY")) {}
+      : m_output_file(environment_value(environment, "GITHUB_OUTPUT")),
+        m_summary_file(environment_value(environment, "GITHUB_STEP_SUMMARY")) {}
 
   CiKind kind() const override { return CiKind::GitHubActions; }
 
@@ -292,7 +287,7 @@ class GitHubAdapter : public PlainAdapter {
 class JenkinsAdapter : public PlainAdapter {
  public:
   explicit JenkinsAdapter(const std::map<std::string, std::string>& environment)
-      : m_output_file(lookup(environment, "SWITCHYARD_OUTPUT_FILE")) {
+      : m_output_file(environment_value(environment, "SWITCHYARD_OUTPUT_FILE")) {
     if (m_output_file.empty()) m_output_file = ".switchyard/outputs.json";
     // Fixed now, so a later change of directory does not move the file.
     std::error_code error;
@@ -390,6 +385,12 @@ std::map<std::string, std::string> current_environment() {
   return out;
 }
 
+std::string environment_value(const std::map<std::string, std::string>& environment,
+                              const std::string& name) {
+  auto it = environment.find(name);
+  return it == environment.end() ? "" : it->second;
+}
+
 std::unique_ptr<CiAdapter> make_ci(CiKind kind,
                                    const std::map<std::string, std::string>& environment) {
   switch (kind) {
@@ -406,13 +407,14 @@ std::unique_ptr<CiAdapter> make_ci(CiKind kind,
 }
 
 std::unique_ptr<CiAdapter> detect_ci(const std::map<std::string, std::string>& environment) {
-  if (lookup(environment, "GITHUB_ACTIONS") == "true") {
+  if (environment_value(environment, "GITHUB_ACTIONS") == "true") {
     return make_ci(CiKind::GitHubActions, environment);
   }
-  if (!lookup(environment, "JENKINS_URL").empty()) return make_ci(CiKind::Jenkins, environment);
+  if (!environment_value(environment, "JENKINS_URL").empty())
+    return make_ci(CiKind::Jenkins, environment);
   // Colour only for a person at a terminal that wants it (https://no-color.org).
-  bool wants_colour =
-      environment.find("NO_COLOR") == environment.end() && lookup(environment, "TERM") != "dumb";
+  bool wants_colour = environment.find("NO_COLOR") == environment.end() &&
+                      environment_value(environment, "TERM") != "dumb";
   if (wants_colour && ::isatty(STDERR_FILENO) == 1) return make_ci(CiKind::Terminal, environment);
   return make_ci(CiKind::Plain, environment);
 }

@@ -83,13 +83,13 @@ Result<std::string> header_value(const std::string& subject, const std::string& 
     return value;
   }
   std::string variable = value.substr(4);
-  auto it = environment.find(variable);
-  if (variable.empty() || it == environment.end() || it->second.empty()) {
+  std::string resolved = environment_value(environment, variable);
+  if (variable.empty() || resolved.empty()) {
     return usage_error(subject + " " + name + ": environment variable '" + variable +
                        "' is not set; export it before running, or pass the value another way");
   }
-  add_secret(it->second);
-  return it->second;
+  add_secret(resolved);
+  return resolved;
 }
 
 // "Name: value" from --header. The text is not quoted back: it may hold a secret.
