@@ -27,16 +27,19 @@ struct Setting {
   std::string subject;
 };
 
+// How a message names the configured `key`: "switchyard.yml:4: health.timeout",
+// or the bare key when nothing says where it was set.
+std::string configured_subject(const SettingSource& settings, std::string_view key) {
+  std::string where = settings.origin ? settings.origin(key) : "";
+  return where.empty() ? std::string(key) : where + ": " + std::string(key);
+}
+
 // The flag's value when given, else the configured key, else `fallback`.
 Setting pick(const std::string& flag_value, std::string_view flag, std::string_view key,
              const SettingSource& settings, std::string_view fallback = "") {
   if (!flag_value.empty()) return {flag_value, std::string(flag)};
   if (settings.find) {
-    if (auto found = settings.find(key)) {
-      std::string where = settings.origin ? settings.origin(key) : "";
-      std::string subject = where.empty() ? std::string(key) : where + ": " + std::string(key);
-      return {*found, subject};
-    }
+    if (auto found = settings.find(key)) return {*found, configured_subject(settings, key)};
   }
   return {std::string(fallback), std::string(flag)};
 }
@@ -127,8 +130,7 @@ Result<std::vector<std::string>> pick_urls(const VerifyHealthOptions& options,
   if (urls.empty() && settings.find) {
     if (auto configured = settings.find("verify.url")) {
       urls.push_back(*configured);
-      std::string where = settings.origin ? settings.origin("verify.url") : "";
-      subject = (where.empty() ? "" : where + ": ") + "verify.url";
+      subject = configured_subject(settings, "verify.url");
     }
   }
   if (urls.empty()) {
@@ -168,8 +170,7 @@ Result<std::vector<std::pair<std::string, std::string>>> pick_json(
   std::string subject = "--expect-json";
   if (texts.empty() && settings.list) {
     texts = settings.list("health.expect_json");
-    std::string where = settings.origin ? settings.origin("health.expect_json") : "";
-    subject = (where.empty() ? "" : where + ": ") + "health.expect_json";
+    subject = configured_subject(settings, "health.expect_json");
   }
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& text : texts) {
@@ -193,8 +194,7 @@ Result<HttpHeaders> pick_headers(const VerifyHealthOptions& options,
     headers.push_back(*header);
   }
   if (options.headers.empty() && settings.map) {
-    std::string where = settings.origin ? settings.origin("health.headers") : "";
-    std::string subject = (where.empty() ? "" : where + ": ") + "health.headers";
+    std::string subject = configured_subject(settings, "health.headers");
     for (const auto& [name, value] : settings.map("health.headers")) {
       if (!is_token(name)) {
         return usage_error(subject + " '" + name + "': not a header name");
