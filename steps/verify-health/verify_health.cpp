@@ -16,10 +16,6 @@
 namespace switchyard {
 namespace {
 
-constexpr const char* k_default_timeout = "60s";
-constexpr const char* k_default_request_timeout = "2s";
-constexpr const char* k_default_interval = "100ms";
-
 // One setting: the text, and how to name it in a message ("--timeout", or
 // "switchyard.yml:4: health.timeout").
 struct Setting {
@@ -34,14 +30,15 @@ std::string configured_subject(const SettingSource& settings, std::string_view k
   return where.empty() ? std::string(key) : where + ": " + std::string(key);
 }
 
-// The flag's value when given, else the configured key, else `fallback`.
+// The flag's value when given, else the configured key, else the key's
+// default from the configuration schema (the one list of defaults).
 Setting pick(const std::string& flag_value, std::string_view flag, std::string_view key,
-             const SettingSource& settings, std::string_view fallback = "") {
+             const SettingSource& settings) {
   if (!flag_value.empty()) return {flag_value, std::string(flag)};
   if (settings.find) {
     if (auto found = settings.find(key)) return {*found, configured_subject(settings, key)};
   }
-  return {std::string(fallback), std::string(flag)};
+  return {std::string(find_config_key(key)->default_value), std::string(flag)};
 }
 
 Result<Duration> positive_duration(const Setting& setting) {
@@ -208,7 +205,7 @@ Result<HttpHeaders> pick_headers(const VerifyHealthOptions& options,
 }
 
 Result<int> pick_successes(const VerifyHealthOptions& options, const SettingSource& settings) {
-  Setting setting = pick(options.successes, "--successes", "health.successes", settings, "1");
+  Setting setting = pick(options.successes, "--successes", "health.successes", settings);
   bool digits = !setting.text.empty() && setting.text.size() <= 6 &&
                 setting.text.find_first_not_of("0123456789") == std::string::npos;
   int count = digits ? std::stoi(setting.text) : 0;
@@ -409,17 +406,15 @@ Result<HealthCheck> make_health_check(const VerifyHealthOptions& options,
   if (!headers) return headers.error();
   check.headers = *headers;
 
-  auto timeout = positive_duration(
-      pick(options.timeout, "--timeout", "health.timeout", settings, k_default_timeout));
+  auto timeout = positive_duration(pick(options.timeout, "--timeout", "health.timeout", settings));
   if (!timeout) return timeout.error();
   check.timeout = *timeout;
-  auto request_timeout =
-      positive_duration(pick(options.request_timeout, "--request-timeout", "health.request_timeout",
-                             settings, k_default_request_timeout));
+  auto request_timeout = positive_duration(
+      pick(options.request_timeout, "--request-timeout", "health.request_timeout", settings));
   if (!request_timeout) return request_timeout.error();
   check.request_timeout = *request_timeout;
-  auto interval = positive_duration(
-      pick(options.interval, "--interval", "health.interval", settings, k_default_interval));
+  auto interval =
+      positive_duration(pick(options.interval, "--interval", "health.interval", settings));
   if (!interval) return interval.error();
   check.interval = *interval;
 
