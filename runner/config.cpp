@@ -142,13 +142,6 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return value;
 }
 
-std::optional<bool> parse_boolean(std::string_view text) {
-  std::string value = lower(text);
-  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
-  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
-  return std::nullopt;
-}
-
 std::string choices_text(std::string_view choices) {
   std::string out(choices);
   std::string::size_type at = 0;
@@ -232,6 +225,13 @@ bool is_scalar_like(const YAML::Node& node) {
 }
 
 }  // namespace
+
+std::optional<bool> parse_boolean(std::string_view text) {
+  std::string value = lower(text);
+  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+  return std::nullopt;
+}
 
 // Reads switchyard.yml, the variables and the flags into one Config.
 class ConfigLoader {

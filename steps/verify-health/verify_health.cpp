@@ -230,12 +230,9 @@ Result<TlsOptions> pick_tls(const VerifyHealthOptions& options, const SettingSou
   }
   tls.insecure = options.insecure;
   if (!tls.insecure && settings.find) {
+    // The configuration has checked that it is a boolean.
     auto configured = settings.find("health.insecure");
-    std::string text = configured.value_or("");
-    for (char& c : text)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    // The configuration has checked it is a boolean; these are its "true" spellings.
-    tls.insecure = text == "true" || text == "yes" || text == "on" || text == "1";
+    tls.insecure = parse_boolean(configured.value_or("")).value_or(false);
   }
   return tls;
 }
