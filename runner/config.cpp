@@ -150,18 +150,20 @@ std::string choices_text(std::string_view choices) {
   return out;
 }
 
-// Checks one scalar against `key`'s type and returns the problem, if any.
-std::optional<std::string> scalar_problem(const ConfigKey& key, std::string_view text) {
-  switch (key.type) {
+// Checks one scalar against `type` (and a String's fixed `choices`, if any)
+// and returns the problem, if any.
+std::optional<std::string> scalar_problem(ConfigType type, std::string_view text,
+                                          std::string_view choices = "") {
+  switch (type) {
     case ConfigType::String: {
-      if (key.choices.empty()) return std::nullopt;
-      std::string_view rest = key.choices;
+      if (choices.empty()) return std::nullopt;
+      std::string_view rest = choices;
       while (!rest.empty()) {
         auto bar = rest.find('|');
         if (rest.substr(0, bar) == text) return std::nullopt;
         rest = bar == std::string_view::npos ? "" : rest.substr(bar + 1);
       }
-      return "'" + std::string(text) + "' is not one of " + choices_text(key.choices);
+      return "'" + std::string(text) + "' is not one of " + choices_text(choices);
     }
     case ConfigType::Integer:
       if (parse_integer(text)) return std::nullopt;
@@ -173,7 +175,7 @@ std::optional<std::string> scalar_problem(const ConfigKey& key, std::string_view
       if (parse_duration(text)) return std::nullopt;
       return "'" + std::string(text) + "' is not a duration; write it like 250ms, 30s, 2m or 1h30m";
     default:
-      return "expected a " + std::string(config_type_name(key.type));
+      return "expected a " + std::string(config_type_name(type));
   }
 }
 
@@ -454,7 +456,7 @@ class ConfigLoader {
       default: {
         if (!value.IsScalar())
           return problem("expected a " + std::string(config_type_name(key.type)));
-        if (auto bad = scalar_problem(key, value.Scalar())) return problem(*bad);
+        if (auto bad = scalar_problem(key.type, value.Scalar(), key.choices)) return problem(*bad);
         out.scalar = value.Scalar();
         break;
       }
@@ -488,7 +490,7 @@ class ConfigLoader {
         return problem("set one entry per variable instead, e.g. " +
                        config_variable_name(key.path) + "__NAME=value");
       default:
-        if (auto bad = scalar_problem(key, text)) return problem(*bad);
+        if (auto bad = scalar_problem(key.type, text, key.choices)) return problem(*bad);
         out.scalar = std::string(text);
         break;
     }
@@ -638,6 +640,18 @@ Error not_set(std::string_view key) {
                      config_variable_name(key));
 }
 
+// The text of `key` (after precedence, else its default), checked to read as
+// a `type`: unset or malformed, it fails naming where the value came from.
+Result<std::string> typed_text(const Config& config, std::string_view key, ConfigType type) {
+  auto text = config.string(key);
+  if (!text) return text.error();
+  if (text->empty()) return not_set(key);
+  if (auto bad = scalar_problem(type, *text)) {
+    return usage_error(config.origin(key) + ": " + std::string(key) + ": " + *bad);
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<std::string> Config::string(std::string_view key) const {
@@ -649,39 +663,21 @@ Result<std::string> Config::string(std::string_view key) const {
 }
 
 Result<std::int64_t> Config::integer(std::string_view key) const {
-  auto text = string(key);
+  auto text = typed_text(*this, key, ConfigType::Integer);
   if (!text) return text.error();
-  if (text->empty()) return not_set(key);
-  auto number = parse_integer(*text);
-  if (!number) {
-    return usage_error(origin(key) + ": " + std::string(key) + ": '" + *text +
-                       "' is not a whole number");
-  }
-  return *number;
+  return *parse_integer(*text);
 }
 
 Result<bool> Config::boolean(std::string_view key) const {
-  auto text = string(key);
+  auto text = typed_text(*this, key, ConfigType::Boolean);
   if (!text) return text.error();
-  if (text->empty()) return not_set(key);
-  auto value = parse_boolean(*text);
-  if (!value) {
-    return usage_error(origin(key) + ": " + std::string(key) + ": '" + *text +
-                       "' is not true or false");
-  }
-  return *value;
+  return *parse_boolean(*text);
 }
 
 Result<Duration> Config::duration(std::string_view key) const {
-  auto text = string(key);
+  auto text = typed_text(*this, key, ConfigType::Time);
   if (!text) return text.error();
-  if (text->empty()) return not_set(key);
-  auto value = parse_duration(*text);
-  if (!value) {
-    return usage_error(origin(key) + ": " + std::string(key) + ": '" + *text +
-                       "' is not a duration; write it like 250ms, 30s, 2m or 1h30m");
-  }
-  return *value;
+  return *parse_duration(*text);
 }
 
 Result<std::vector<std::string>> Config::string_list(std::string_view key) const {
