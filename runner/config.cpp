@@ -222,10 +222,6 @@ std::optional<std::vector<std::string>> split_list(std::string_view text) {
   return items;
 }
 
-bool is_scalar_like(const YAML::Node& node) {
-  return node.IsScalar();
-}
-
 }  // namespace
 
 std::optional<bool> parse_boolean(std::string_view text) {
@@ -434,7 +430,7 @@ class ConfigLoader {
         if (!value.IsSequence())
           return problem("expected a " + std::string(config_type_name(key.type)));
         for (const auto& item : value) {
-          if (!is_scalar_like(item))
+          if (!item.IsScalar())
             return problem("expected a " + std::string(config_type_name(key.type)));
           out.list.push_back(item.Scalar());
         }
@@ -516,28 +512,24 @@ class ConfigLoader {
       for (const auto& segment : segments)
         path += (path.empty() ? "" : ".") + lower(segment);
 
+      // A variable naming a key sets it; a map key below the top level takes
+      // one entry per variable instead (below).
+      const ConfigKey* key = find_config_key(path);
+      if (key && (segments.size() == 1 || key->type != ConfigType::StringMap)) {
+        auto value = value_from_text(*key, text, name);
+        if (!value) return value.error();
+        layer[path] = std::move(*value);
+        continue;
+      }
       // Without `__` only a top-level key (SWITCHYARD_APP) is configuration;
       // SWITCHYARD_LOG, SWITCHYARD_OUTPUT_FILE and friends are not.
-      if (segments.size() == 1) {
-        const ConfigKey* key = find_config_key(path);
-        if (key == nullptr) continue;
-        auto value = value_from_text(*key, text, name);
-        if (!value) return value.error();
-        layer[path] = std::move(*value);
-        continue;
-      }
-      if (const ConfigKey* key = find_config_key(path); key && key->type != ConfigType::StringMap) {
-        auto value = value_from_text(*key, text, name);
-        if (!value) return value.error();
-        layer[path] = std::move(*value);
-        continue;
-      }
+      if (segments.size() == 1) continue;
       bool matched = false;
       std::string prefix;
       for (std::size_t i = 0; i + 1 < segments.size() && !matched; ++i) {
         prefix += (prefix.empty() ? "" : ".") + lower(segments[i]);
-        const ConfigKey* key = find_config_key(prefix);
-        if (key == nullptr || key->type != ConfigType::StringMap) continue;
+        const ConfigKey* map_key = find_config_key(prefix);
+        if (map_key == nullptr || map_key->type != ConfigType::StringMap) continue;
         std::string entry;
         for (std::size_t j = i + 1; j < segments.size(); ++j) {
           entry += (entry.empty() ? "" : "__") + std::string(segments[j]);
