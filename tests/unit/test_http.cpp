@@ -2,7 +2,6 @@
 #include "runner/http.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <boost/json.hpp>
 
@@ -10,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "runner/sha256.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace switchyard {
@@ -21,18 +21,6 @@ using namespace std::chrono_literals;
 
 boost::json::object json_of(const HttpOutcome& outcome) {
   return boost::json::parse(outcome.response->body).as_object();
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : digest) {
-    out += k_hex[byte >> 4];
-    out += k_hex[byte & 0x0F];
-  }
-  return out;
 }
 
 // One server for the whole suite: starting python costs tens of milliseconds.
