@@ -14,22 +14,14 @@
 #include <thread>
 
 #include "runner/log.hpp"
+#include "tests/support/core_testing.hpp"
 
 using namespace switchyard;
 
 namespace ci_test {
 
-std::filesystem::path temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "switchyard-ci-XXXXXX").string();
-  return mkdtemp(pattern.data());
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using core_testing::read_file;
+using core_testing::TempDir;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -43,7 +35,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 // test sees exactly what a CI log would.
 class StderrCapture {
  public:
-  StderrCapture() : m_path(temp_dir() / "stderr") {
+  StderrCapture() : m_path(m_directory.path() / "stderr") {
     std::fflush(stderr);
     m_saved = ::dup(STDERR_FILENO);
     int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -65,6 +57,7 @@ class StderrCapture {
     ::close(m_saved);
     m_saved = -1;
   }
+  TempDir m_directory;
   std::filesystem::path m_path;
   int m_saved = -1;
 };
@@ -72,17 +65,14 @@ class StderrCapture {
 // Puts a plain adapter back after each test, whatever the test installed.
 class CiTest : public ::testing::Test {
  protected:
-  void SetUp() override { m_directory = temp_dir(); }
-  void TearDown() override {
-    set_ci(make_ci(CiKind::Plain, {}));
-    std::filesystem::remove_all(m_directory);
-  }
+  void TearDown() override { set_ci(make_ci(CiKind::Plain, {})); }
   std::map<std::string, std::string> github_environment() {
     return {{"GITHUB_ACTIONS", "true"},
             {"GITHUB_OUTPUT", (m_directory / "output").string()},
             {"GITHUB_STEP_SUMMARY", (m_directory / "summary.md").string()}};
   }
-  std::filesystem::path m_directory;
+  TempDir m_temp;
+  std::filesystem::path m_directory = m_temp.path();
 };
 
 // Reads $GITHUB_OUTPUT the way the runner does: `name=value` lines, or
