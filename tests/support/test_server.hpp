@@ -200,6 +200,15 @@ class TestServer {
   int m_port = 0;
 };
 
+// tests/support/test_server.py over TLS, with a self-signed certificate made
+// for it in a directory of its own; all three go with the object.
+struct TlsTestServer {
+  TempDir dir;
+  Certificate certificate = make_self_signed_certificate(dir.path());
+  TestServer server{
+      {"--tls-cert", certificate.cert.string(), "--tls-key", certificate.key.string()}};
+};
+
 // A loopback port nothing listens on: bound, then closed at once.
 inline int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -270,29 +270,20 @@ TEST(HttpUnixSocket, MissingSocketIsConnectionRefused) {
 
 class HttpTlsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    s_dir = new TempDir();
-    s_certificate = health_testing::make_self_signed_certificate(s_dir->path());
-    s_server = new TestServer(
-        {"--tls-cert", s_certificate.cert.string(), "--tls-key", s_certificate.key.string()});
-  }
+  static void SetUpTestSuite() { s_tls = new health_testing::TlsTestServer(); }
   static void TearDownTestSuite() {
-    delete s_server;
-    delete s_dir;
+    delete s_tls;
+    s_tls = nullptr;
   }
   static HttpRequest request() {
     HttpRequest made;
-    made.url = s_server->url("/health", "https");
+    made.url = s_tls->server.url("/health", "https");
     return made;
   }
-  static TempDir* s_dir;
-  static health_testing::Certificate s_certificate;
-  static TestServer* s_server;
+  static health_testing::TlsTestServer* s_tls;
 };
 
-TempDir* HttpTlsTest::s_dir = nullptr;
-health_testing::Certificate HttpTlsTest::s_certificate;
-TestServer* HttpTlsTest::s_server = nullptr;
+health_testing::TlsTestServer* HttpTlsTest::s_tls = nullptr;
 
 TEST_F(HttpTlsTest, SelfSignedCertificateIsRefusedByDefault) {
   auto outcome = http_send(request());
@@ -303,7 +294,7 @@ TEST_F(HttpTlsTest, SelfSignedCertificateIsRefusedByDefault) {
 
 TEST_F(HttpTlsTest, CaFileMakesItTrusted) {
   auto made = request();
-  made.tls.ca_file = s_certificate.cert.string();
+  made.tls.ca_file = s_tls->certificate.cert.string();
   auto outcome = http_send(made);
   ASSERT_TRUE(outcome.response) << outcome.failure_text;
   EXPECT_EQ(outcome.response->status, 200);
