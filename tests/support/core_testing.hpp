@@ -1,14 +1,19 @@
-// Test support for the runner core's tests (CI adapters, processes, HTTP and
-// health): a temporary directory that removes itself, and reading a file whole.
+// Test support for the runner core's tests (CI adapters, logging, steps,
+// processes, HTTP and health): a temporary directory that removes itself,
+// reading a file whole, and capturing what reaches stdout or stderr.
 //
 // Everything lives in `core_testing` so it cannot clash with another area's
 // helpers in the same test binary.
 #pragma once
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -45,5 +50,47 @@ inline std::string read_file(const std::filesystem::path& path) {
   text << file.rdbuf();
   return text.str();
 }
+
+// Sends file descriptor `fd` (STDOUT_FILENO or STDERR_FILENO) to a file until
+// text() is called or the object goes, so a test sees exactly what a CI log
+// or a pipe would.
+class FdCapture {
+ public:
+  explicit FdCapture(int fd) : m_fd(fd), m_path(m_directory.path() / "captured") {
+    flush();
+    m_saved = ::dup(m_fd);
+    int file = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(file, m_fd);
+    ::close(file);
+  }
+  ~FdCapture() { restore(); }
+  FdCapture(const FdCapture&) = delete;
+  FdCapture& operator=(const FdCapture&) = delete;
+
+  // Puts the descriptor back and returns what was written to it.
+  std::string text() {
+    restore();
+    return read_file(m_path);
+  }
+
+ private:
+  static void flush() {
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(stdout);
+    std::fflush(stderr);
+  }
+  void restore() {
+    if (m_saved < 0) return;
+    flush();
+    ::dup2(m_saved, m_fd);
+    ::close(m_saved);
+    m_saved = -1;
+  }
+  TempDir m_directory;
+  int m_fd;
+  std::filesystem::path m_path;
+  int m_saved = -1;
+};
 
 }  // namespace core_testing

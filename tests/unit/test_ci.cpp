@@ -31,35 +31,9 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// Sends file descriptor 2 to a file for the lifetime of the object, so the
-// test sees exactly what a CI log would.
-class StderrCapture {
- public:
-  StderrCapture() : m_path(m_directory.path() / "stderr") {
-    std::fflush(stderr);
-    m_saved = ::dup(STDERR_FILENO);
-    int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, STDERR_FILENO);
-    ::close(fd);
-  }
-  ~StderrCapture() { restore(); }
-
-  std::string text() {
-    restore();
-    return read_file(m_path);
-  }
-
- private:
-  void restore() {
-    if (m_saved < 0) return;
-    std::fflush(stderr);
-    ::dup2(m_saved, STDERR_FILENO);
-    ::close(m_saved);
-    m_saved = -1;
-  }
-  TempDir m_directory;
-  std::filesystem::path m_path;
-  int m_saved = -1;
+// What reaches file descriptor 2 while the object lives: what a CI log shows.
+struct StderrCapture : core_testing::FdCapture {
+  StderrCapture() : FdCapture(STDERR_FILENO) {}
 };
 
 // Puts a plain adapter back after each test, whatever the test installed.
