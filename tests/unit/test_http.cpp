@@ -436,13 +436,5 @@ TEST_F(HttpTest, StreamedUploadIsRewoundAndResentWhole) {
   EXPECT_EQ(offset, payload.size());
 }
 
-TEST(UrlEncode, KeepsUnreservedAndEncodesTheRest) {
-  EXPECT_EQ(url_encode("AZaz09-_.~"), "AZaz09-_.~");
-  EXPECT_EQ(url_encode("a b+c/d"), "a%20b%2Bc%2Fd");
-  EXPECT_EQ(url_encode("a b+c/d", true), "a%20b%2Bc/d");
-  EXPECT_EQ(url_encode("é"), "%C3%A9");
-  EXPECT_EQ(url_encode(""), "");
-}
-
 }  // namespace
 }  // namespace switchyard
