@@ -220,8 +220,9 @@ TEST_F(CiTest, JenkinsOutputFileUnderARegularFileWarns) {
                  {{"JENKINS_URL", "http://j/"}, {"SWITCHYARD_OUTPUT_FILE", file.string()}}));
   StderrCapture capture;
   ci().set_output("version", "1.0");
-  EXPECT_EQ(capture.text(), "warning: " + file.string() +
-                                ": cannot write the outputs: XXX; check SWITCHYARD_OUTPUT_FILE\n");
+  EXPECT_EQ(capture.text(),
+            "warning: " + file.string() +
+                ": cannot write the outputs: Not a directory; check SWITCHYARD_OUTPUT_FILE\n");
 }
 
 TEST_F(CiTest, JenkinsAndPlainPrintPlainLines) {
