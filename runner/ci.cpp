@@ -9,14 +9,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <vector>
 
+#include "runner/atomic_file.hpp"
 #include "runner/sha256.hpp"
 
 extern char** environ;
@@ -56,11 +54,6 @@ std::string_view level_prefix(log::Level level) {
     default:
       return "";
   }
-}
-
-std::string lookup(const std::map<std::string, std::string>& environment, const std::string& name) {
-  auto it = environment.find(name);
-  return it == environment.end() ? "" : it->second;
 }
 
 std::string format_mib(std::uint64_t bytes) {
@@ -166,16 +159,10 @@ class TerminalAdapter : public PlainAdapter {
   Clock::time_point m_last_draw{};
 };
 
-// A random delimiter for a multi-line output, as GitHub's own toolkit makes.
+// A random delimiter for a multi-line output, as GitHub's own toolkit makes:
+// the same 32 hex digits from OpenSSL as the stop-commands token.
 std::string random_delimiter() {
-  static std::mutex mutex;
-  static std::mt19937_64 generator{std::random_device{}()};
-  std::lock_guard lock(mutex);
-  char text[64];
-  std::snprintf(text, sizeof text, "ghadelimiter_%016llx%016llx",
-                static_cast<unsigned long long>(generator()),
-                static_cast<unsigned long long>(generator()));
-  return text;
+  return "ghadelimiter_" + random_token();
 }
 
 // Appends `text` to `path` in one write (the runner reads the file after the
@@ -193,8 +180,8 @@ bool append_file(const std::string& path, std::string_view text) {
 class GitHubAdapter : public PlainAdapter {
  public:
   explicit GitHubAdapter(const std::map<std::string, std::string>& environment)
-      : m_output_file(lookup(environment, "GITHUB_OUTPUT")),
-        m_summary_file(lookup(environment, "GITHUB_STEP_SUMMARY")) {}
+      : m_output_file(environment_value(environment, "GITHUB_OUTPUT")),
+        m_summary_file(environment_value(environment, "GITHUB_STEP_SUMMARY")) {}
 
   CiKind kind() const override { return CiKind::GitHubActions; }
 
@@ -300,7 +287,7 @@ class GitHubAdapter : public PlainAdapter {
 class JenkinsAdapter : public PlainAdapter {
  public:
   explicit JenkinsAdapter(const std::map<std::string, std::string>& environment)
-      : m_output_file(lookup(environment, "SWITCHYARD_OUTPUT_FILE")) {
+      : m_output_file(environment_value(environment, "SWITCHYARD_OUTPUT_FILE")) {
     if (m_output_file.empty()) m_output_file = ".switchyard/outputs.json";
     // Fixed now, so a later change of directory does not move the file.
     std::error_code error;
@@ -316,35 +303,23 @@ class JenkinsAdapter : public PlainAdapter {
     boost::json::object object;
     for (const auto& [name, text] : m_outputs)
       object[name] = text;
-    std::string error = write_atomically(boost::json::serialize(object) + "\n");
-    if (!error.empty()) {
-      write_line(log::Level::Warn, m_output_file.string() + ": cannot write the outputs: " + error +
-                                       "; check SWITCHYARD_OUTPUT_FILE");
+    std::error_code error;
+    if (m_output_file.has_parent_path()) {
+      std::filesystem::create_directories(m_output_file.parent_path(), error);
+    }
+    if (error) {
+      write_line(log::Level::Warn, m_output_file.string() + ": cannot write the outputs: " +
+                                       error.message() + "; check SWITCHYARD_OUTPUT_FILE");
+      return;
+    }
+    auto written = write_file_atomically(m_output_file, boost::json::serialize(object) + "\n");
+    if (!written) {
+      write_line(log::Level::Warn,
+                 written.error().message + ", or set SWITCHYARD_OUTPUT_FILE to another path");
     }
   }
 
  private:
-  std::string write_atomically(const std::string& text) {
-    std::error_code error;
-    if (m_output_file.has_parent_path()) {
-      std::filesystem::create_directories(m_output_file.parent_path(), error);
-      if (error) return error.message();
-    }
-    std::filesystem::path temp = m_output_file;
-    temp += ".tmp." + std::to_string(::getpid());
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return std::strerror(errno);
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = ::fsync(fd) == 0 && ok;
-    ::close(fd);
-    if (!ok || ::rename(temp.c_str(), m_output_file.c_str()) != 0) {
-      std::string message = std::strerror(errno);
-      ::unlink(temp.c_str());
-      return message;
-    }
-    return "";
-  }
-
   std::mutex m_mutex;
   std::filesystem::path m_output_file;
   std::map<std::string, std::string> m_outputs;
@@ -410,6 +385,12 @@ std::map<std::string, std::string> current_environment() {
   return out;
 }
 
+std::string environment_value(const std::map<std::string, std::string>& environment,
+                              const std::string& name) {
+  auto it = environment.find(name);
+  return it == environment.end() ? "" : it->second;
+}
+
 std::unique_ptr<CiAdapter> make_ci(CiKind kind,
                                    const std::map<std::string, std::string>& environment) {
   switch (kind) {
@@ -426,13 +407,14 @@ std::unique_ptr<CiAdapter> make_ci(CiKind kind,
 }
 
 std::unique_ptr<CiAdapter> detect_ci(const std::map<std::string, std::string>& environment) {
-  if (lookup(environment, "GITHUB_ACTIONS") == "true") {
+  if (environment_value(environment, "GITHUB_ACTIONS") == "true") {
     return make_ci(CiKind::GitHubActions, environment);
   }
-  if (!lookup(environment, "JENKINS_URL").empty()) return make_ci(CiKind::Jenkins, environment);
+  if (!environment_value(environment, "JENKINS_URL").empty())
+    return make_ci(CiKind::Jenkins, environment);
   // Colour only for a person at a terminal that wants it (https://no-color.org).
-  bool wants_colour =
-      environment.find("NO_COLOR") == environment.end() && lookup(environment, "TERM") != "dumb";
+  bool wants_colour = environment.find("NO_COLOR") == environment.end() &&
+                      environment_value(environment, "TERM") != "dumb";
   if (wants_colour && ::isatty(STDERR_FILENO) == 1) return make_ci(CiKind::Terminal, environment);
   return make_ci(CiKind::Plain, environment);
 }

@@ -105,4 +105,8 @@ void set_ci(std::unique_ptr<CiAdapter> adapter);
 // The process environment as a map (what detect_ci and Config read).
 std::map<std::string, std::string> current_environment();
 
+// The value of variable `name` in `environment`, or "" when it is not set.
+std::string environment_value(const std::map<std::string, std::string>& environment,
+                              const std::string& name);
+
 }  // namespace switchyard

@@ -142,13 +142,6 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return value;
 }
 
-std::optional<bool> parse_boolean(std::string_view text) {
-  std::string value = lower(text);
-  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
-  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
-  return std::nullopt;
-}
-
 std::string choices_text(std::string_view choices) {
   std::string out(choices);
   std::string::size_type at = 0;
@@ -157,18 +150,20 @@ std::string choices_text(std::string_view choices) {
   return out;
 }
 
-// Checks one scalar against `key`'s type and returns the problem, if any.
-std::optional<std::string> scalar_problem(const ConfigKey& key, std::string_view text) {
-  switch (key.type) {
+// Checks one scalar against `type` (and a String's fixed `choices`, if any)
+// and returns the problem, if any.
+std::optional<std::string> scalar_problem(ConfigType type, std::string_view text,
+                                          std::string_view choices = "") {
+  switch (type) {
     case ConfigType::String: {
-      if (key.choices.empty()) return std::nullopt;
-      std::string_view rest = key.choices;
+      if (choices.empty()) return std::nullopt;
+      std::string_view rest = choices;
       while (!rest.empty()) {
         auto bar = rest.find('|');
         if (rest.substr(0, bar) == text) return std::nullopt;
         rest = bar == std::string_view::npos ? "" : rest.substr(bar + 1);
       }
-      return "'" + std::string(text) + "' is not one of " + choices_text(key.choices);
+      return "'" + std::string(text) + "' is not one of " + choices_text(choices);
     }
     case ConfigType::Integer:
       if (parse_integer(text)) return std::nullopt;
@@ -180,7 +175,7 @@ std::optional<std::string> scalar_problem(const ConfigKey& key, std::string_view
       if (parse_duration(text)) return std::nullopt;
       return "'" + std::string(text) + "' is not a duration; write it like 250ms, 30s, 2m or 1h30m";
     default:
-      return "expected a " + std::string(config_type_name(key.type));
+      return "expected a " + std::string(config_type_name(type));
   }
 }
 
@@ -227,11 +222,14 @@ std::optional<std::vector<std::string>> split_list(std::string_view text) {
   return items;
 }
 
-bool is_scalar_like(const YAML::Node& node) {
-  return node.IsScalar();
-}
-
 }  // namespace
+
+std::optional<bool> parse_boolean(std::string_view text) {
+  std::string value = lower(text);
+  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+  return std::nullopt;
+}
 
 // Reads switchyard.yml, the variables and the flags into one Config.
 class ConfigLoader {
@@ -432,7 +430,7 @@ class ConfigLoader {
         if (!value.IsSequence())
           return problem("expected a " + std::string(config_type_name(key.type)));
         for (const auto& item : value) {
-          if (!is_scalar_like(item))
+          if (!item.IsScalar())
             return problem("expected a " + std::string(config_type_name(key.type)));
           out.list.push_back(item.Scalar());
         }
@@ -454,7 +452,7 @@ class ConfigLoader {
       default: {
         if (!value.IsScalar())
           return problem("expected a " + std::string(config_type_name(key.type)));
-        if (auto bad = scalar_problem(key, value.Scalar())) return problem(*bad);
+        if (auto bad = scalar_problem(key.type, value.Scalar(), key.choices)) return problem(*bad);
         out.scalar = value.Scalar();
         break;
       }
@@ -488,7 +486,7 @@ class ConfigLoader {
         return problem("set one entry per variable instead, e.g. " +
                        config_variable_name(key.path) + "__NAME=value");
       default:
-        if (auto bad = scalar_problem(key, text)) return problem(*bad);
+        if (auto bad = scalar_problem(key.type, text, key.choices)) return problem(*bad);
         out.scalar = std::string(text);
         break;
     }
@@ -514,28 +512,24 @@ class ConfigLoader {
       for (const auto& segment : segments)
         path += (path.empty() ? "" : ".") + lower(segment);
 
+      // A variable naming a key sets it; a map key below the top level takes
+      // one entry per variable instead (below).
+      const ConfigKey* key = find_config_key(path);
+      if (key && (segments.size() == 1 || key->type != ConfigType::StringMap)) {
+        auto value = value_from_text(*key, text, name);
+        if (!value) return value.error();
+        layer[path] = std::move(*value);
+        continue;
+      }
       // Without `__` only a top-level key (SWITCHYARD_APP) is configuration;
       // SWITCHYARD_LOG, SWITCHYARD_OUTPUT_FILE and friends are not.
-      if (segments.size() == 1) {
-        const ConfigKey* key = find_config_key(path);
-        if (key == nullptr) continue;
-        auto value = value_from_text(*key, text, name);
-        if (!value) return value.error();
-        layer[path] = std::move(*value);
-        continue;
-      }
-      if (const ConfigKey* key = find_config_key(path); key && key->type != ConfigType::StringMap) {
-        auto value = value_from_text(*key, text, name);
-        if (!value) return value.error();
-        layer[path] = std::move(*value);
-        continue;
-      }
+      if (segments.size() == 1) continue;
       bool matched = false;
       std::string prefix;
       for (std::size_t i = 0; i + 1 < segments.size() && !matched; ++i) {
         prefix += (prefix.empty() ? "" : ".") + lower(segments[i]);
-        const ConfigKey* key = find_config_key(prefix);
-        if (key == nullptr || key->type != ConfigType::StringMap) continue;
+        const ConfigKey* map_key = find_config_key(prefix);
+        if (map_key == nullptr || map_key->type != ConfigType::StringMap) continue;
         std::string entry;
         for (std::size_t j = i + 1; j < segments.size(); ++j) {
           entry += (entry.empty() ? "" : "__") + std::string(segments[j]);
@@ -638,6 +632,18 @@ Error not_set(std::string_view key) {
                      config_variable_name(key));
 }
 
+// The text of `key` (after precedence, else its default), checked to read as
+// a `type`: unset or malformed, it fails naming where the value came from.
+Result<std::string> typed_text(const Config& config, std::string_view key, ConfigType type) {
+  auto text = config.string(key);
+  if (!text) return text.error();
+  if (text->empty()) return not_set(key);
+  if (auto bad = scalar_problem(type, *text)) {
+    return usage_error(config.origin(key) + ": " + std::string(key) + ": " + *bad);
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<std::string> Config::string(std::string_view key) const {
@@ -649,39 +655,21 @@ Result<std::string> Config::string(std::string_view key) const {
 }
 
 Result<std::int64_t> Config::integer(std::string_view key) const {
-  auto text = string(key);
+  auto text = typed_text(*this, key, ConfigType::Integer);
   if (!text) return text.error();
-  if (text->empty()) return not_set(key);
-  auto number = parse_integer(*text);
-  if (!number) {
-    return usage_error(origin(key) + ": " + std::string(key) + ": '" + *text +
-                       "' is not a whole number");
-  }
-  return *number;
+  return *parse_integer(*text);
 }
 
 Result<bool> Config::boolean(std::string_view key) const {
-  auto text = string(key);
+  auto text = typed_text(*this, key, ConfigType::Boolean);
   if (!text) return text.error();
-  if (text->empty()) return not_set(key);
-  auto value = parse_boolean(*text);
-  if (!value) {
-    return usage_error(origin(key) + ": " + std::string(key) + ": '" + *text +
-                       "' is not true or false");
-  }
-  return *value;
+  return *parse_boolean(*text);
 }
 
 Result<Duration> Config::duration(std::string_view key) const {
-  auto text = string(key);
+  auto text = typed_text(*this, key, ConfigType::Time);
   if (!text) return text.error();
-  if (text->empty()) return not_set(key);
-  auto value = parse_duration(*text);
-  if (!value) {
-    return usage_error(origin(key) + ": " + std::string(key) + ": '" + *text +
-                       "' is not a duration; write it like 250ms, 30s, 2m or 1h30m");
-  }
-  return *value;
+  return *parse_duration(*text);
 }
 
 Result<std::vector<std::string>> Config::string_list(std::string_view key) const {

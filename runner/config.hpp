@@ -44,6 +44,10 @@ std::string config_variable_name(std::string_view path);
 // Every key switchyard.yml may hold (top level and per environment).
 const std::vector<ConfigKey>& config_schema();
 
+// A Boolean value as switchyard.yml may write it: true/false, yes/no, on/off or
+// 1/0, in any case; none for anything else.
+std::optional<bool> parse_boolean(std::string_view text);
+
 struct ConfigLoadOptions {
   // The file; empty means "./switchyard.yml if it exists, else defaults only".
   std::filesystem::path path;

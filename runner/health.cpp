@@ -102,19 +102,15 @@ void collect_down(const boost::json::object& node, const std::string& prefix,
   }
 }
 
-// "status DOWN (down: db, diskSpace)" for a Spring body that is not UP.
-std::string spring_reason(const boost::json::value& body, const std::string& status) {
-  std::string reason = "status " + status;
+// " (down: db, diskSpace)" naming the components of `body` that are not UP,
+// or "" when there are none.
+std::string down_suffix(const boost::json::value& body) {
   auto down = down_components(body);
-  if (!down.empty()) {
-    reason += " (down: ";
-    for (std::size_t i = 0; i < down.size(); ++i) {
-      if (i > 0) reason += ", ";
-      reason += down[i];
-    }
-    reason += ")";
-  }
-  return reason;
+  if (down.empty()) return "";
+  std::string text = " (down: ";
+  for (std::size_t i = 0; i < down.size(); ++i)
+    text += (i > 0 ? ", " : "") + down[i];
+  return text + ")";
 }
 
 std::string status_reason(const HealthExpectation& expect, const HttpResponse& response,
@@ -124,7 +120,7 @@ std::string status_reason(const HealthExpectation& expect, const HttpResponse& r
   if (matches) return "";
   if (body) {
     std::string status = spring_status(*body);
-    if (!status.empty() && status != "UP") return spring_reason(*body, status);
+    if (!status.empty() && status != "UP") return "status " + status + down_suffix(*body);
   }
   std::string wanted = expect.status ? std::to_string(*expect.status) : "2xx";
   return "wrong status " + std::to_string(response.status) + " (expected " + wanted + ")";
@@ -138,13 +134,7 @@ std::string json_reason(const HealthExpectation& expect,
     if (!found) return "JSON " + path + " missing (expected " + wanted + ")";
     if (*found == wanted) continue;
     std::string reason = "JSON mismatch " + path + "=" + *found + " expected " + wanted;
-    auto down = down_components(*body);
-    if (!down.empty() && spring_status(*body) != "UP") {
-      reason += " (down: ";
-      for (std::size_t i = 0; i < down.size(); ++i)
-        reason += (i > 0 ? ", " : "") + down[i];
-      reason += ")";
-    }
+    if (spring_status(*body) != "UP") reason += down_suffix(*body);
     return reason;
   }
   return "";

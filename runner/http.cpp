@@ -431,23 +431,4 @@ std::string http_url_problem(std::string_view url) {
   return problem;
 }
 
-std::string url_encode(std::string_view text, bool keep_slash) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '~';
-    if (unreserved || (keep_slash && c == '/')) {
-      out += c;
-    } else {
-      out += '%';
-      out += k_hex[byte >> 4];
-      out += k_hex[byte & 0x0F];
-    }
-  }
-  return out;
-}
-
 }  // namespace switchyard

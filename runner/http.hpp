@@ -85,7 +85,4 @@ HttpOutcome http_send_with_retries(const HttpRequest& request, const RetryPolicy
 // http:// or https:// URL", "no host name"), or "" when it is one.
 std::string http_url_problem(std::string_view url);
 
-// Percent-encodes `text` (RFC 3986 unreserved kept; '/' kept when `keep_slash`).
-std::string url_encode(std::string_view text, bool keep_slash = false);
-
 }  // namespace switchyard

@@ -79,17 +79,16 @@ std::string mask_secrets(std::string_view text) {
 namespace log {
 
 Level level_from_environment(const std::map<std::string, std::string>& environment) {
-  auto value = [&](const char* name) {
-    auto it = environment.find(name);
-    return it == environment.end() ? std::string() : it->second;
-  };
   // An explicit SWITCHYARD_LOG wins, so a noisy debug re-run can be quietened.
-  if (std::string level = value("SWITCHYARD_LOG"); !level.empty()) {
+  if (std::string level = environment_value(environment, "SWITCHYARD_LOG"); !level.empty()) {
     return level == "debug" ? Level::Debug : Level::Info;
   }
   // The runner sets RUNNER_DEBUG=1 when a job is re-run with debug logging;
   // GITHUB_ACTIONS=true is what detect_ci() picks the GitHub adapter by.
-  if (value("GITHUB_ACTIONS") == "true" && value("RUNNER_DEBUG") == "1") return Level::Debug;
+  if (environment_value(environment, "GITHUB_ACTIONS") == "true" &&
+      environment_value(environment, "RUNNER_DEBUG") == "1") {
+    return Level::Debug;
+  }
   return Level::Info;
 }
 

@@ -71,9 +71,7 @@ bool interrupted() {
 std::string current_branch() {
   auto environment = current_environment();
   for (const char* name : {"GITHUB_HEAD_REF", "GITHUB_REF_NAME", "BRANCH_NAME", "GIT_BRANCH"}) {
-    auto it = environment.find(name);
-    if (it != environment.end() && !it->second.empty()) {
-      std::string branch = it->second;
+    if (std::string branch = environment_value(environment, name); !branch.empty()) {
       if (branch.rfind("origin/", 0) == 0) branch = branch.substr(7);
       return branch;
     }

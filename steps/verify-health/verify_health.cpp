@@ -16,10 +16,6 @@
 namespace switchyard {
 namespace {
 
-constexpr const char* k_default_timeout = "60s";
-constexpr const char* k_default_request_timeout = "2s";
-constexpr const char* k_default_interval = "100ms";
-
 // One setting: the text, and how to name it in a message ("--timeout", or
 // "switchyard.yml:4: health.timeout").
 struct Setting {
@@ -27,18 +23,22 @@ struct Setting {
   std::string subject;
 };
 
-// The flag's value when given, else the configured key, else `fallback`.
+// How a message names the configured `key`: "switchyard.yml:4: health.timeout",
+// or the bare key when nothing says where it was set.
+std::string configured_subject(const SettingSource& settings, std::string_view key) {
+  std::string where = settings.origin ? settings.origin(key) : "";
+  return where.empty() ? std::string(key) : where + ": " + std::string(key);
+}
+
+// The flag's value when given, else the configured key, else the key's
+// default from the configuration schema (the one list of defaults).
 Setting pick(const std::string& flag_value, std::string_view flag, std::string_view key,
-             const SettingSource& settings, std::string_view fallback = "") {
+             const SettingSource& settings) {
   if (!flag_value.empty()) return {flag_value, std::string(flag)};
   if (settings.find) {
-    if (auto found = settings.find(key)) {
-      std::string where = settings.origin ? settings.origin(key) : "";
-      std::string subject = where.empty() ? std::string(key) : where + ": " + std::string(key);
-      return {*found, subject};
-    }
+    if (auto found = settings.find(key)) return {*found, configured_subject(settings, key)};
   }
-  return {std::string(fallback), std::string(flag)};
+  return {std::string(find_config_key(key)->default_value), std::string(flag)};
 }
 
 Result<Duration> positive_duration(const Setting& setting) {
@@ -83,13 +83,13 @@ Result<std::string> header_value(const std::string& subject, const std::string& 
     return value;
   }
   std::string variable = value.substr(4);
-  auto it = environment.find(variable);
-  if (variable.empty() || it == environment.end() || it->second.empty()) {
+  std::string resolved = environment_value(environment, variable);
+  if (variable.empty() || resolved.empty()) {
     return usage_error(subject + " " + name + ": environment variable '" + variable +
                        "' is not set; export it before running, or pass the value another way");
   }
-  add_secret(it->second);
-  return it->second;
+  add_secret(resolved);
+  return resolved;
 }
 
 // "Name: value" from --header. The text is not quoted back: it may hold a secret.
@@ -127,8 +127,7 @@ Result<std::vector<std::string>> pick_urls(const VerifyHealthOptions& options,
   if (urls.empty() && settings.find) {
     if (auto configured = settings.find("verify.url")) {
       urls.push_back(*configured);
-      std::string where = settings.origin ? settings.origin("verify.url") : "";
-      subject = (where.empty() ? "" : where + ": ") + "verify.url";
+      subject = configured_subject(settings, "verify.url");
     }
   }
   if (urls.empty()) {
@@ -168,8 +167,7 @@ Result<std::vector<std::pair<std::string, std::string>>> pick_json(
   std::string subject = "--expect-json";
   if (texts.empty() && settings.list) {
     texts = settings.list("health.expect_json");
-    std::string where = settings.origin ? settings.origin("health.expect_json") : "";
-    subject = (where.empty() ? "" : where + ": ") + "health.expect_json";
+    subject = configured_subject(settings, "health.expect_json");
   }
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& text : texts) {
@@ -193,8 +191,7 @@ Result<HttpHeaders> pick_headers(const VerifyHealthOptions& options,
     headers.push_back(*header);
   }
   if (options.headers.empty() && settings.map) {
-    std::string where = settings.origin ? settings.origin("health.headers") : "";
-    std::string subject = (where.empty() ? "" : where + ": ") + "health.headers";
+    std::string subject = configured_subject(settings, "health.headers");
     for (const auto& [name, value] : settings.map("health.headers")) {
       if (!is_token(name)) {
         return usage_error(subject + " '" + name + "': not a header name");
@@ -208,7 +205,7 @@ Result<HttpHeaders> pick_headers(const VerifyHealthOptions& options,
 }
 
 Result<int> pick_successes(const VerifyHealthOptions& options, const SettingSource& settings) {
-  Setting setting = pick(options.successes, "--successes", "health.successes", settings, "1");
+  Setting setting = pick(options.successes, "--successes", "health.successes", settings);
   bool digits = !setting.text.empty() && setting.text.size() <= 6 &&
                 setting.text.find_first_not_of("0123456789") == std::string::npos;
   int count = digits ? std::stoi(setting.text) : 0;
@@ -233,12 +230,9 @@ Result<TlsOptions> pick_tls(const VerifyHealthOptions& options, const SettingSou
   }
   tls.insecure = options.insecure;
   if (!tls.insecure && settings.find) {
+    // The configuration has checked that it is a boolean.
     auto configured = settings.find("health.insecure");
-    std::string text = configured.value_or("");
-    for (char& c : text)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    // The configuration has checked it is a boolean; these are its "true" spellings.
-    tls.insecure = text == "true" || text == "yes" || text == "on" || text == "1";
+    tls.insecure = parse_boolean(configured.value_or("")).value_or(false);
   }
   return tls;
 }
@@ -409,17 +403,15 @@ Result<HealthCheck> make_health_check(const VerifyHealthOptions& options,
   if (!headers) return headers.error();
   check.headers = *headers;
 
-  auto timeout = positive_duration(
-      pick(options.timeout, "--timeout", "health.timeout", settings, k_default_timeout));
+  auto timeout = positive_duration(pick(options.timeout, "--timeout", "health.timeout", settings));
   if (!timeout) return timeout.error();
   check.timeout = *timeout;
-  auto request_timeout =
-      positive_duration(pick(options.request_timeout, "--request-timeout", "health.request_timeout",
-                             settings, k_default_request_timeout));
+  auto request_timeout = positive_duration(
+      pick(options.request_timeout, "--request-timeout", "health.request_timeout", settings));
   if (!request_timeout) return request_timeout.error();
   check.request_timeout = *request_timeout;
-  auto interval = positive_duration(
-      pick(options.interval, "--interval", "health.interval", settings, k_default_interval));
+  auto interval =
+      positive_duration(pick(options.interval, "--interval", "health.interval", settings));
   if (!interval) return interval.error();
   check.interval = *interval;
 

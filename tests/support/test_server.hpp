@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/core_testing.hpp"
+
 extern char** environ;
 
 namespace health_testing {
@@ -127,26 +129,7 @@ inline std::filesystem::path source_dir() {
   return SWITCHYARD_SOURCE_DIR;
 }
 
-// A temporary directory removed with its contents when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "switchyard-health-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return m_path; }
-
- private:
-  std::filesystem::path m_path;
-};
+using core_testing::TempDir;
 
 // A self-signed certificate for 127.0.0.1 and localhost, made by `openssl req`.
 struct Certificate {
@@ -215,6 +198,15 @@ class TestServer {
   int m_out_fd = -1;
   int m_err_fd = -1;
   int m_port = 0;
+};
+
+// tests/support/test_server.py over TLS, with a self-signed certificate made
+// for it in a directory of its own; all three go with the object.
+struct TlsTestServer {
+  TempDir dir;
+  Certificate certificate = make_self_signed_certificate(dir.path());
+  TestServer server{
+      {"--tls-cert", certificate.cert.string(), "--tls-key", certificate.key.string()}};
 };
 
 // A loopback port nothing listens on: bound, then closed at once.

@@ -14,22 +14,14 @@
 #include <thread>
 
 #include "runner/log.hpp"
+#include "tests/support/core_testing.hpp"
 
 using namespace switchyard;
 
 namespace ci_test {
 
-std::filesystem::path temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "switchyard-ci-XXXXXX").string();
-  return mkdtemp(pattern.data());
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using core_testing::read_file;
+using core_testing::TempDir;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -39,50 +31,22 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// Sends file descriptor 2 to a file for the lifetime of the object, so the
-// test sees exactly what a CI log would.
-class StderrCapture {
- public:
-  StderrCapture() : m_path(temp_dir() / "stderr") {
-    std::fflush(stderr);
-    m_saved = ::dup(STDERR_FILENO);
-    int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, STDERR_FILENO);
-    ::close(fd);
-  }
-  ~StderrCapture() { restore(); }
-
-  std::string text() {
-    restore();
-    return read_file(m_path);
-  }
-
- private:
-  void restore() {
-    if (m_saved < 0) return;
-    std::fflush(stderr);
-    ::dup2(m_saved, STDERR_FILENO);
-    ::close(m_saved);
-    m_saved = -1;
-  }
-  std::filesystem::path m_path;
-  int m_saved = -1;
+// What reaches file descriptor 2 while the object lives: what a CI log shows.
+struct StderrCapture : core_testing::FdCapture {
+  StderrCapture() : FdCapture(STDERR_FILENO) {}
 };
 
 // Puts a plain adapter back after each test, whatever the test installed.
 class CiTest : public ::testing::Test {
  protected:
-  void SetUp() override { m_directory = temp_dir(); }
-  void TearDown() override {
-    set_ci(make_ci(CiKind::Plain, {}));
-    std::filesystem::remove_all(m_directory);
-  }
+  void TearDown() override { set_ci(make_ci(CiKind::Plain, {})); }
   std::map<std::string, std::string> github_environment() {
     return {{"GITHUB_ACTIONS", "true"},
             {"GITHUB_OUTPUT", (m_directory / "output").string()},
             {"GITHUB_STEP_SUMMARY", (m_directory / "summary.md").string()}};
   }
-  std::filesystem::path m_directory;
+  TempDir m_temp;
+  std::filesystem::path m_directory = m_temp.path();
 };
 
 // Reads $GITHUB_OUTPUT the way the runner does: `name=value` lines, or
@@ -226,6 +190,39 @@ TEST_F(CiTest, JenkinsOutputsDefaultToTheWorkingDirectory) {
   std::filesystem::current_path(previous);
   EXPECT_EQ(boost::json::parse(read_file(m_directory / ".switchyard" / "outputs.json")),
             (boost::json::object{{"sha256", "abc"}}));
+}
+
+TEST_F(CiTest, JenkinsOutputFileThatCannotBeReplacedWarns) {
+  // A directory where the file should be: the temp file cannot be renamed over it.
+  auto file = m_directory / "outputs.json";
+  std::filesystem::create_directory(file);
+  set_ci(make_ci(CiKind::Jenkins,
+                 {{"JENKINS_URL", "http://j/"}, {"SWITCHYARD_OUTPUT_FILE", file.string()}}));
+  StderrCapture capture;
+  ci().set_output("version", "1.0");
+  EXPECT_EQ(capture.text(), "warning: " + file.string() +
+                                ": cannot rename its temp file over it (Is a directory); check "
+                                "that the directory exists and is writable, or set "
+                                "SWITCHYARD_OUTPUT_FILE to another path\n");
+  // The temp file beside it is gone too.
+  std::size_t entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(m_directory)) {
+    (void)entry;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST_F(CiTest, JenkinsOutputFileUnderARegularFileWarns) {
+  std::ofstream(m_directory / "plain") << "not a directory";
+  auto file = m_directory / "plain" / "outputs.json";
+  set_ci(make_ci(CiKind::Jenkins,
+                 {{"JENKINS_URL", "http://j/"}, {"SWITCHYARD_OUTPUT_FILE", file.string()}}));
+  StderrCapture capture;
+  ci().set_output("version", "1.0");
+  EXPECT_EQ(capture.text(),
+            "warning: " + file.string() +
+                ": cannot write the outputs: Not a directory; check SWITCHYARD_OUTPUT_FILE\n");
 }
 
 TEST_F(CiTest, JenkinsAndPlainPrintPlainLines) {

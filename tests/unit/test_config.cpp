@@ -406,6 +406,24 @@ TEST(Config, UnsetRequiredValuesSayHowToSetThem) {
             "SWITCHYARD_HEALTH__EXPECT_STATUS");
 }
 
+TEST(Config, TypedLookupsOfAnotherShapeNameTheValueAndWhereItCameFrom) {
+  ConfigFile file("");
+  auto config = load(file);
+  ASSERT_TRUE(config.ok());
+  auto number = config->integer("health.timeout");
+  ASSERT_FALSE(number.ok());
+  EXPECT_EQ(number.error().code, ExitCode::Usage);
+  EXPECT_EQ(number.error().message, "default: health.timeout: '60s' is not a whole number");
+  auto flag = config->boolean("target.keep_releases");
+  ASSERT_FALSE(flag.ok());
+  EXPECT_EQ(flag.error().message, "default: target.keep_releases: '5' is not true or false");
+  auto duration = config->duration("target.keep_releases");
+  ASSERT_FALSE(duration.ok());
+  EXPECT_EQ(duration.error().message,
+            "default: target.keep_releases: '5' is not a duration; write it like 250ms, 30s, 2m "
+            "or 1h30m");
+}
+
 TEST(ConfigSchema, KeysAreUniqueAndDefaultsParse) {
   std::set<std::string_view> seen;
   ConfigFile file("");

@@ -2,7 +2,6 @@
 #include "runner/http.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <boost/json.hpp>
 
@@ -10,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "runner/sha256.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace switchyard {
@@ -21,18 +21,6 @@ using namespace std::chrono_literals;
 
 boost::json::object json_of(const HttpOutcome& outcome) {
   return boost::json::parse(outcome.response->body).as_object();
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : digest) {
-    out += k_hex[byte >> 4];
-    out += k_hex[byte & 0x0F];
-  }
-  return out;
 }
 
 // One server for the whole suite: starting python costs tens of milliseconds.
@@ -282,29 +270,20 @@ TEST(HttpUnixSocket, MissingSocketIsConnectionRefused) {
 
 class HttpTlsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    s_dir = new TempDir();
-    s_certificate = health_testing::make_self_signed_certificate(s_dir->path());
-    s_server = new TestServer(
-        {"--tls-cert", s_certificate.cert.string(), "--tls-key", s_certificate.key.string()});
-  }
+  static void SetUpTestSuite() { s_tls = new health_testing::TlsTestServer(); }
   static void TearDownTestSuite() {
-    delete s_server;
-    delete s_dir;
+    delete s_tls;
+    s_tls = nullptr;
   }
   static HttpRequest request() {
     HttpRequest made;
-    made.url = s_server->url("/health", "https");
+    made.url = s_tls->server.url("/health", "https");
     return made;
   }
-  static TempDir* s_dir;
-  static health_testing::Certificate s_certificate;
-  static TestServer* s_server;
+  static health_testing::TlsTestServer* s_tls;
 };
 
-TempDir* HttpTlsTest::s_dir = nullptr;
-health_testing::Certificate HttpTlsTest::s_certificate;
-TestServer* HttpTlsTest::s_server = nullptr;
+health_testing::TlsTestServer* HttpTlsTest::s_tls = nullptr;
 
 TEST_F(HttpTlsTest, SelfSignedCertificateIsRefusedByDefault) {
   auto outcome = http_send(request());
@@ -315,7 +294,7 @@ TEST_F(HttpTlsTest, SelfSignedCertificateIsRefusedByDefault) {
 
 TEST_F(HttpTlsTest, CaFileMakesItTrusted) {
   auto made = request();
-  made.tls.ca_file = s_certificate.cert.string();
+  made.tls.ca_file = s_tls->certificate.cert.string();
   auto outcome = http_send(made);
   ASSERT_TRUE(outcome.response) << outcome.failure_text;
   EXPECT_EQ(outcome.response->status, 200);
@@ -455,14 +434,6 @@ TEST_F(HttpTest, StreamedUploadIsRewoundAndResentWhole) {
   ASSERT_TRUE(outcome.response) << outcome.failure_text;
   EXPECT_EQ(outcome.response->status, 200);
   EXPECT_EQ(offset, payload.size());
-}
-
-TEST(UrlEncode, KeepsUnreservedAndEncodesTheRest) {
-  EXPECT_EQ(url_encode("AZaz09-_.~"), "AZaz09-_.~");
-  EXPECT_EQ(url_encode("a b+c/d"), "a%20b%2Bc%2Fd");
-  EXPECT_EQ(url_encode("a b+c/d", true), "a%20b%2Bc/d");
-  EXPECT_EQ(url_encode("é"), "%C3%A9");
-  EXPECT_EQ(url_encode(""), "");
 }
 
 }  // namespace

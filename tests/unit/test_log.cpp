@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "runner/ci.hpp"
+#include "tests/support/core_testing.hpp"
 
 using namespace switchyard;
 
@@ -17,21 +18,9 @@ namespace log_test {
 // What log lines reach file descriptor 2 while `body` runs.
 template <typename Body>
 std::string stderr_of(Body body) {
-  char path[] = "/tmp/switchyard-log-XXXXXX";
-  int fd = ::mkstemp(path);
-  std::fflush(stderr);
-  int saved = ::dup(STDERR_FILENO);
-  ::dup2(fd, STDERR_FILENO);
-  ::close(fd);
+  core_testing::FdCapture capture(STDERR_FILENO);
   body();
-  std::fflush(stderr);
-  ::dup2(saved, STDERR_FILENO);
-  ::close(saved);
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  ::unlink(path);
-  return text.str();
+  return capture.text();
 }
 
 class LogTest : public ::testing::Test {

@@ -1,6 +1,7 @@
 #include "runner/process.hpp"
 
 #include "runner/step.hpp"
+#include "tests/support/core_testing.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -34,18 +35,8 @@ ProcessSpec shell(const std::string& script) {
   return spec;
 }
 
-std::filesystem::path temp_dir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "switchyard-process-XXXXXX").string();
-  return mkdtemp(pattern.data());
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using core_testing::read_file;
+using core_testing::TempDir;
 
 // Waits until `path` contains `needle` (the detached child wrote it).
 bool wait_for_text(const std::filesystem::path& path, const std::string& needle,
@@ -205,14 +196,14 @@ TEST(Process, AppliesEnvironmentChanges) {
 }
 
 TEST(Process, RunsInTheWorkingDirectory) {
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   auto spec = shell("pwd -P");
   spec.working_directory = directory;
   Captured captured;
   auto outcome = run_process(spec, captured.handler());
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(captured.out, std::vector<std::string>{std::filesystem::canonical(directory).string()});
-  std::filesystem::remove_all(directory);
 }
 
 TEST(Process, FeedsStandardInput) {
@@ -260,7 +251,8 @@ TEST(Process, FindsProgramsInPath) {
 }
 
 TEST(ProcessDetached, RunsInItsOwnSessionWithTheEnvironmentStripped) {
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   auto log_file = directory / "slot.log";
   setenv("BUILD_ID", "ci-build-123", 1);
   setenv("JENKINS_NODE_COOKIE", "cookie", 1);
@@ -289,11 +281,11 @@ TEST(ProcessDetached, RunsInItsOwnSessionWithTheEnvironmentStripped) {
 
   EXPECT_TRUE(stop_process_group(*pid, 2s));
   EXPECT_FALSE(process_alive(*pid));
-  std::filesystem::remove_all(directory);
 }
 
 TEST(ProcessDetached, OutlivesTheProcessThatStartedIt) {
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   int report[2];
   ASSERT_EQ(pipe(report), 0);
   pid_t starter = fork();
@@ -315,22 +307,22 @@ TEST(ProcessDetached, OutlivesTheProcessThatStartedIt) {
   EXPECT_TRUE(process_alive(slot)) << "the slot died with the command that started it";
   EXPECT_TRUE(stop_process_group(slot, 2s));
   EXPECT_FALSE(process_alive(slot));
-  std::filesystem::remove_all(directory);
 }
 
 TEST(ProcessDetached, AnExitedSlotIsNotAlive) {
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   ProcessSpec spec = shell("echo bye");
   auto pid = spawn_detached(spec, directory / "slot.log");
   ASSERT_TRUE(pid.ok());
   EXPECT_TRUE(wait_until_dead(*pid)) << "an exited slot still counts as alive (zombie?)";
   EXPECT_TRUE(stop_process_group(*pid, 100ms));
   EXPECT_TRUE(wait_for_text(directory / "slot.log", "bye"));
-  std::filesystem::remove_all(directory);
 }
 
 TEST(ProcessDetached, StopEscalatesToSigkill) {
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   auto log_file = directory / "slot.log";
   ProcessSpec spec = shell("trap '' TERM; echo ready; while :; do sleep 0.05; done");
   auto pid = spawn_detached(spec, log_file);
@@ -342,11 +334,11 @@ TEST(ProcessDetached, StopEscalatesToSigkill) {
   EXPECT_GE(elapsed, 200ms);
   EXPECT_LT(elapsed, 3s);
   EXPECT_FALSE(process_alive(*pid));
-  std::filesystem::remove_all(directory);
 }
 
 TEST(ProcessDetached, ReportsStartFailures) {
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   ProcessSpec spec;
   spec.argv = {"switchyard-no-such-tool"};
   auto missing = spawn_detached(spec, directory / "slot.log");
@@ -374,7 +366,6 @@ TEST(ProcessDetached, ReportsStartFailures) {
   EXPECT_EQ(bad_exec.error().code, ExitCode::Unavailable);
   EXPECT_EQ(bad_exec.error().message,
             script.string() + ": cannot start: Exec format error; check that it is executable");
-  std::filesystem::remove_all(directory);
 }
 
 TEST(ProcessDetached, SignalsAndAliveChecks) {
@@ -383,7 +374,8 @@ TEST(ProcessDetached, SignalsAndAliveChecks) {
   EXPECT_FALSE(process_alive(0));
   EXPECT_FALSE(process_alive(-1));
   EXPECT_FALSE(signal_process_group(1, 0));
-  auto directory = temp_dir();
+  TempDir temp;
+  const auto& directory = temp.path();
   ProcessSpec spec;
   spec.argv = {"sleep", "30"};
   auto pid = spawn_detached(spec, directory / "slot.log");
@@ -391,7 +383,6 @@ TEST(ProcessDetached, SignalsAndAliveChecks) {
   EXPECT_TRUE(signal_process_group(*pid, 0));
   EXPECT_TRUE(signal_process_group(*pid, SIGKILL));
   EXPECT_TRUE(wait_until_dead(*pid));
-  std::filesystem::remove_all(directory);
 }
 
 TEST(Process, AnInterruptStopsTheChildGroup) {

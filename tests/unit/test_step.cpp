@@ -14,6 +14,7 @@
 
 #include "runner/ci.hpp"
 #include "runner/log.hpp"
+#include "tests/support/core_testing.hpp"
 
 using namespace switchyard;
 
@@ -24,13 +25,6 @@ struct Run {
   std::string out;
   std::string err;
 };
-
-std::string slurp(const char* path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // Runs a small step through run_step with `arguments`, capturing fd 1 and 2.
 Run run(std::vector<std::string> arguments, const StepBody& body,
@@ -46,33 +40,12 @@ Run run(std::vector<std::string> arguments, const StepBody& body,
   for (auto& argument : arguments)
     argv.push_back(argument.data());
 
-  char out_path[] = "/tmp/switchyard-step-out-XXXXXX";
-  char err_path[] = "/tmp/switchyard-step-err-XXXXXX";
-  int out_fd = ::mkstemp(out_path);
-  int err_fd = ::mkstemp(err_path);
-  std::cout.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
-  int saved_out = ::dup(STDOUT_FILENO);
-  int saved_err = ::dup(STDERR_FILENO);
-  ::dup2(out_fd, STDOUT_FILENO);
-  ::dup2(err_fd, STDERR_FILENO);
   Run result;
+  core_testing::FdCapture out(STDOUT_FILENO);
+  core_testing::FdCapture err(STDERR_FILENO);
   result.exit_code = run_step(name, app, options, static_cast<int>(argv.size()), argv.data(), body);
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
-  ::dup2(saved_out, STDOUT_FILENO);
-  ::dup2(saved_err, STDERR_FILENO);
-  ::close(saved_out);
-  ::close(saved_err);
-  ::close(out_fd);
-  ::close(err_fd);
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
-  ::unlink(out_path);
-  ::unlink(err_path);
+  result.out = out.text();
+  result.err = err.text();
   return result;
 }
 
