@@ -173,7 +173,7 @@ target:
     conf: "$mode_dir/nginx/conf/nginx.conf"
     include: "$mode_dir/nginx/conf/service_port.inc"
     live_port_file: "$mode_dir/state/live-port"
-    router_script: "$source_dir/runner/nginx/router.js"
+    router_script: "$source_dir/runner/host/nginx/router.js"
     url: "http://127.0.0.1:$nginx_port/"
 YAML
 }

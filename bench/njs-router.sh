@@ -22,7 +22,7 @@ while (($#)); do
 done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-router=$root/runner/nginx/router.js
+router=$root/runner/host/nginx/router.js
 module=${SWITCHYARD_NJS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}
 for tool in wrk nginx curl /usr/bin/python3; do
   command -v "$tool" >/dev/null || { echo "$tool: not found; apt-get install -y wrk nginx curl python3" >&2; exit 3; }

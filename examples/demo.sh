@@ -101,7 +101,7 @@ target:
     mode: seamless
     prefix: "$work/nginx"
     conf: "$work/nginx/conf/nginx.conf"
-    router_script: "$source_dir/runner/nginx/router.js"
+    router_script: "$source_dir/runner/host/nginx/router.js"
     url: "http://127.0.0.1:$nginx_port/"
 YAML
 

@@ -13,10 +13,10 @@
 #include <regex>
 #include <sstream>
 
-#include "runner/ci.hpp"
-#include "runner/log.hpp"
-#include "runner/process.hpp"
-#include "runner/sha256.hpp"
+#include "runner/core/ci.hpp"
+#include "runner/core/log.hpp"
+#include "runner/util/process.hpp"
+#include "runner/util/sha256.hpp"
 
 namespace switchyard::build_jar {
 namespace {

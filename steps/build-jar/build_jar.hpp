@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runner/manifest.hpp"
-#include "runner/result.hpp"
+#include "runner/core/manifest.hpp"
+#include "runner/util/result.hpp"
 
 namespace switchyard::build_jar {
 

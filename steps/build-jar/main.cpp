@@ -1,7 +1,7 @@
 // switchyard-build-jar: build the service and write its artifact manifest.
 #include <CLI/CLI.hpp>
 
-#include "runner/step.hpp"
+#include "runner/cli/step.hpp"
 #include "steps/build-jar/options.hpp"
 
 int main(int argc, char** argv) {

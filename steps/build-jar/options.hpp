@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "runner/config.hpp"
+#include "runner/core/config.hpp"
 #include "steps/build-jar/build_jar.hpp"
 
 namespace switchyard::build_jar {

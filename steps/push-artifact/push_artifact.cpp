@@ -5,12 +5,12 @@
 #include <chrono>
 #include <map>
 
-#include "runner/ci.hpp"
-#include "runner/duration.hpp"
-#include "runner/log.hpp"
-#include "runner/manifest.hpp"
-#include "runner/sha256.hpp"
-#include "runner/store.hpp"
+#include "runner/core/ci.hpp"
+#include "runner/core/log.hpp"
+#include "runner/core/manifest.hpp"
+#include "runner/store/store.hpp"
+#include "runner/util/duration.hpp"
+#include "runner/util/sha256.hpp"
 
 namespace switchyard {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "runner/result.hpp"
-#include "runner/step.hpp"
+#include "runner/cli/step.hpp"
+#include "runner/util/result.hpp"
 
 namespace switchyard {
 

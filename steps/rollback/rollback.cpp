@@ -4,10 +4,10 @@
 #include <map>
 #include <string>
 
-#include "runner/host_commands.hpp"
-#include "runner/log.hpp"
-#include "runner/rollback.hpp"
-#include "runner/step.hpp"
+#include "runner/cli/host_commands.hpp"
+#include "runner/cli/step.hpp"
+#include "runner/core/log.hpp"
+#include "runner/host/rollback.hpp"
 
 namespace switchyard {
 

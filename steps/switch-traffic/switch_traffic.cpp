@@ -4,11 +4,11 @@
 #include <map>
 #include <string>
 
-#include "runner/host_commands.hpp"
-#include "runner/log.hpp"
-#include "runner/nginx.hpp"
-#include "runner/step.hpp"
-#include "runner/switch.hpp"
+#include "runner/cli/host_commands.hpp"
+#include "runner/cli/step.hpp"
+#include "runner/core/log.hpp"
+#include "runner/host/nginx.hpp"
+#include "runner/host/switch.hpp"
 
 namespace switchyard {
 

@@ -7,11 +7,12 @@
 #include <chrono>
 #include <filesystem>
 
-#include "runner/ci.hpp"
-#include "runner/config.hpp"
-#include "runner/http.hpp"
-#include "runner/log.hpp"
-#include "runner/step.hpp"
+#include "runner/cli/step.hpp"
+#include "runner/core/ci.hpp"
+#include "runner/core/config.hpp"
+#include "runner/core/log.hpp"
+#include "runner/net/http.hpp"
+#include "runner/util/interrupt.hpp"
 
 namespace switchyard {
 namespace {

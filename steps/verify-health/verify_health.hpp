@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runner/health.hpp"
-#include "runner/result.hpp"
+#include "runner/net/health.hpp"
+#include "runner/util/result.hpp"
 
 namespace switchyard {
 

@@ -7,7 +7,7 @@
 # through ${GITHUB_ACTION_PATH}; every INPUT_* variable a step sets is read by
 # its script; every declared output maps to a step output that something
 # really writes: run.sh or install.sh, or a step's --json result key (whose
-# `_` becomes `-`, runner/step.cpp publish_outputs).
+# `_` becomes `-`, runner/cli/step.cpp publish_outputs).
 #
 # GitHub's runners cannot run here: this checks the metadata file itself.
 # The checker first proves it can fail, on broken copies of the file.
@@ -37,7 +37,7 @@ problems = []
 # The keys a step's --json result can carry, as outputs: result["key"] in
 # the steps and the runner library.
 result_keys = set()
-for source in glob.glob(f"{source_dir}/steps/*/*.cpp") + glob.glob(f"{source_dir}/runner/*.cpp"):
+for source in glob.glob(f"{source_dir}/steps/*/*.cpp") + glob.glob(f"{source_dir}/runner/*/*.cpp"):
     with open(source) as f:
         result_keys |= set(re.findall(r'result\["([a-z0-9_]+)"\]', f.read()))
 published = {key.replace("_", "-") for key in result_keys}

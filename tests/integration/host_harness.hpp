@@ -23,11 +23,11 @@
 #include <thread>
 #include <vector>
 
-#include "runner/host_state.hpp"
-#include "runner/manifest.hpp"
-#include "runner/process.hpp"
-#include "runner/sha256.hpp"
-#include "runner/slots.hpp"
+#include "runner/core/manifest.hpp"
+#include "runner/host/slots.hpp"
+#include "runner/host/state.hpp"
+#include "runner/util/process.hpp"
+#include "runner/util/sha256.hpp"
 #include "tests/integration/nginx_harness.hpp"
 
 namespace host_harness {

@@ -33,9 +33,9 @@
 #include <thread>
 #include <vector>
 
-#include "runner/atomic_file.hpp"
-#include "runner/nginx.hpp"
-#include "runner/nginx_config.hpp"
+#include "runner/host/nginx.hpp"
+#include "runner/host/nginx_config.hpp"
+#include "runner/util/atomic_file.hpp"
 
 extern char** environ;
 
@@ -51,7 +51,7 @@ inline const fs::path k_python = "/usr/bin/python3";
 // The router as the source tree has it (tests run from the build tree, where
 // nothing is installed).
 inline fs::path source_router_script() {
-  return fs::path(SWITCHYARD_SOURCE_DIR) / "runner/nginx/router.js";
+  return fs::path(SWITCHYARD_SOURCE_DIR) / "runner/host/nginx/router.js";
 }
 
 // Why nginx (and, when `need_njs`, its js module) cannot run here; nullopt

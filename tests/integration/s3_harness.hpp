@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "runner/http.hpp"
+#include "runner/net/http.hpp"
 
 namespace switchyard::stores_test {
 

@@ -21,10 +21,10 @@
 #include <map>
 #include <sstream>
 
-#include "runner/aws_credentials.hpp"
-#include "runner/http.hpp"
-#include "runner/log.hpp"
-#include "runner/sigv4.hpp"
+#include "runner/aws/credentials.hpp"
+#include "runner/aws/sigv4.hpp"
+#include "runner/core/log.hpp"
+#include "runner/net/http.hpp"
 #include "tests/support/aws_chain_fixture.hpp"
 
 extern char** environ;

@@ -7,9 +7,9 @@
 #include <future>
 #include <thread>
 
-#include "runner/atomic_file.hpp"
-#include "runner/nginx.hpp"
-#include "runner/nginx_config.hpp"
+#include "runner/host/nginx.hpp"
+#include "runner/host/nginx_config.hpp"
+#include "runner/util/atomic_file.hpp"
 #include "tests/integration/nginx_harness.hpp"
 
 namespace switchyard {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "runner/s3_client.hpp"
-#include "runner/sha256.hpp"
-#include "runner/store.hpp"
+#include "runner/aws/s3_client.hpp"
+#include "runner/store/store.hpp"
+#include "runner/util/sha256.hpp"
 #include "tests/integration/s3_harness.hpp"
 
 namespace switchyard {

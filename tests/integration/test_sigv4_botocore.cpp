@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "runner/sha256.hpp"
-#include "runner/sigv4.hpp"
+#include "runner/aws/sigv4.hpp"
+#include "runner/util/sha256.hpp"
 
 extern char** environ;
 

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-#include "runner/nginx_config.hpp"
+#include "runner/host/nginx_config.hpp"
 #include "tests/integration/host_harness.hpp"
 
 namespace switchyard {

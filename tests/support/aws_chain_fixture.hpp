@@ -17,7 +17,7 @@
 #include <system_error>
 #include <utility>
 
-#include "runner/aws_credentials.hpp"
+#include "runner/aws/credentials.hpp"
 
 namespace switchyard::aws_testing {
 

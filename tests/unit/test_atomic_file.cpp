@@ -1,4 +1,4 @@
-#include "runner/atomic_file.hpp"
+#include "runner/util/atomic_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -4,8 +4,8 @@
 // tests/integration/test_aws_credentials.cpp.
 #include <gtest/gtest.h>
 
-#include "runner/aws_credentials.hpp"
-#include "runner/log.hpp"
+#include "runner/aws/credentials.hpp"
+#include "runner/core/log.hpp"
 #include "tests/support/aws_chain_fixture.hpp"
 
 namespace switchyard::aws_credentials_test {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "runner/ci.hpp"
-#include "runner/log.hpp"
+#include "runner/core/ci.hpp"
+#include "runner/core/log.hpp"
 
 namespace {
 

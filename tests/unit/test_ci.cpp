@@ -1,4 +1,4 @@
-#include "runner/ci.hpp"
+#include "runner/core/ci.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "runner/log.hpp"
+#include "runner/core/log.hpp"
 #include "tests/support/core_testing.hpp"
 
 using namespace switchyard;

@@ -1,4 +1,4 @@
-#include "runner/config.hpp"
+#include "runner/core/config.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "runner/duration.hpp"
+#include "runner/util/duration.hpp"
 
 #include <gtest/gtest.h>
 

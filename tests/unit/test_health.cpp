@@ -1,6 +1,6 @@
 // runner/health.hpp: the answer rules on their own, then wait_healthy against
 // a real loopback server (tests/support/test_server.py).
-#include "runner/health.hpp"
+#include "runner/net/health.hpp"
 
 #include <gtest/gtest.h>
 

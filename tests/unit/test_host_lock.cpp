@@ -1,4 +1,4 @@
-#include "runner/host_lock.hpp"
+#include "runner/host/lock.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>

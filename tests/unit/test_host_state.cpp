@@ -1,4 +1,4 @@
-#include "runner/host_state.hpp"
+#include "runner/host/state.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runner/atomic_file.hpp"
+#include "runner/util/atomic_file.hpp"
 
 namespace switchyard {
 namespace {

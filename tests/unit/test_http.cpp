@@ -1,5 +1,5 @@
 // runner/http.hpp against a real loopback server (tests/support/test_server.py).
-#include "runner/http.hpp"
+#include "runner/net/http.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "runner/sha256.hpp"
+#include "runner/util/sha256.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace switchyard {

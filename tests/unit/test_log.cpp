@@ -1,4 +1,4 @@
-#include "runner/log.hpp"
+#include "runner/core/log.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "runner/ci.hpp"
+#include "runner/core/ci.hpp"
 #include "tests/support/core_testing.hpp"
 
 using namespace switchyard;

@@ -1,4 +1,4 @@
-#include "runner/manifest.hpp"
+#include "runner/core/manifest.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "runner/nginx_config.hpp"
+#include "runner/host/nginx_config.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "runner/atomic_file.hpp"
-#include "runner/nginx.hpp"
+#include "runner/host/nginx.hpp"
+#include "runner/util/atomic_file.hpp"
 
 namespace switchyard {
 namespace {

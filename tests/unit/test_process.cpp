@@ -1,6 +1,6 @@
-#include "runner/process.hpp"
+#include "runner/util/process.hpp"
 
-#include "runner/step.hpp"
+#include "runner/cli/step.hpp"
 #include "tests/support/core_testing.hpp"
 
 #include <gtest/gtest.h>

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "runner/s3_client.hpp"
-#include "runner/sha256.hpp"
+#include "runner/aws/s3_client.hpp"
+#include "runner/util/sha256.hpp"
 
 namespace switchyard {
 namespace {

@@ -1,4 +1,4 @@
-#include "runner/sha256.hpp"
+#include "runner/util/sha256.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "runner/sha256_twin.hpp"
+#include "runner/util/sha256_twin.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "runner/sha256.hpp"
+#include "runner/util/sha256.hpp"
 
 using switchyard::sha256_hex;
 using switchyard::Sha256Twin;

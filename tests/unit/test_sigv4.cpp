@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "runner/sha256.hpp"
-#include "runner/sigv4.hpp"
+#include "runner/aws/sigv4.hpp"
+#include "runner/util/sha256.hpp"
 
 namespace switchyard::sigv4_test {
 namespace {

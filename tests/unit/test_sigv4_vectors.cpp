@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "runner/sigv4.hpp"
+#include "runner/aws/sigv4.hpp"
 
 namespace switchyard::sigv4_vectors {
 namespace {

@@ -1,4 +1,4 @@
-#include "runner/slots.hpp"
+#include "runner/host/slots.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "runner/process.hpp"
+#include "runner/util/process.hpp"
 
 namespace switchyard {
 namespace {

@@ -1,4 +1,4 @@
-#include "runner/step.hpp"
+#include "runner/cli/step.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,8 +12,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "runner/ci.hpp"
-#include "runner/log.hpp"
+#include "runner/core/ci.hpp"
+#include "runner/core/log.hpp"
 #include "tests/support/core_testing.hpp"
 
 using namespace switchyard;

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "runner/manifest.hpp"
-#include "runner/sha256.hpp"
-#include "runner/store.hpp"
-#include "runner/store_file.hpp"
+#include "runner/core/manifest.hpp"
+#include "runner/store/file.hpp"
+#include "runner/store/store.hpp"
+#include "runner/util/sha256.hpp"
 
 namespace switchyard {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "runner/log.hpp"
+#include "runner/core/log.hpp"
 
 namespace switchyard {
 namespace {

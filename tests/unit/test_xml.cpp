@@ -1,4 +1,4 @@
-#include "runner/xml.hpp"
+#include "runner/util/xml.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,88 @@
+#include "runner/cli/dispatch.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <vector>
+
+#include "runner/cli/host_commands.hpp"
+#include "runner/util/process.hpp"
+#include "runner/util/result.hpp"
+
+namespace switchyard {
+namespace {
+
+constexpr const char* k_usage =
+    "usage: switchyard <command> [options]\n"
+    "\n"
+    "Steps (each is also installed as switchyard-<step>):\n"
+    "  build-jar        build the service and write its artifact manifest\n"
+    "  push-artifact    store the artifact (file:// or s3://)\n"
+    "  verify-health    wait until URLs answer healthy\n"
+    "  switch-traffic   on a host: start the idle slot, gate on health, switch nginx\n"
+    "  rollback         on a host: go back to a kept release\n"
+    "\n"
+    "Host commands:\n"
+    "  status           on a host: the live version, port, pid, uptime and health\n"
+    "  restore          on a host: start the live release again after a reboot\n"
+    "\n"
+    "Run 'switchyard <command> --help' for a command's options.\n";
+
+std::filesystem::path self_directory() {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::filesystem::path() : self.parent_path();
+}
+
+}  // namespace
+
+std::filesystem::path step_executable(std::string_view step,
+                                      const std::filesystem::path& self_dir) {
+  std::string name = "switchyard-" + std::string(step);
+  if (!self_dir.empty()) {
+    auto beside = self_dir / name;
+    if (::access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  return find_program(name);
+}
+
+int switchyard_main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << k_usage;
+    return static_cast<int>(ExitCode::Usage);
+  }
+  std::string_view command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << k_usage << "\n" << k_exit_codes_help;
+    return 0;
+  }
+  if (command == "--version") {
+    std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
+    return 0;
+  }
+  // The runner's own host subcommands, before any step executable.
+  if (command == "status") return status_main(argc - 1, argv + 1);
+  if (command == "restore") return restore_main(argc - 1, argv + 1);
+  // Not listed in the usage: switch-traffic runs it detached (target.keep_warm).
+  if (command == "expire-warm") return expire_warm_main(argc - 1, argv + 1);
+  auto executable = step_executable(command, self_directory());
+  if (executable.empty() || command.find('/') != std::string_view::npos) {
+    std::cerr << "switchyard: '" << command
+              << "' is not a switchyard command; see 'switchyard --help'\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  std::vector<char*> arguments;
+  std::string path = executable.string();
+  arguments.push_back(path.data());
+  for (int i = 2; i < argc; ++i)
+    arguments.push_back(argv[i]);
+  arguments.push_back(nullptr);
+  ::execv(path.c_str(), arguments.data());
+  std::cerr << "switchyard: " << path << ": cannot run (" << std::strerror(errno)
+            << "); reinstall switchyard\n";
+  return static_cast<int>(ExitCode::Unavailable);
+}
+
+}  // namespace switchyard

@@ -1,0 +1,118 @@
+#include "runner/cli/host_commands.hpp"
+#include "runner/util/interrupt.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "runner/core/ci.hpp"
+#include "runner/core/log.hpp"
+#include "runner/host/lock.hpp"
+#include "runner/host/status.hpp"
+#include "runner/host/switch.hpp"
+#include "runner/net/health.hpp"
+#include "runner/util/process.hpp"
+
+namespace switchyard {
+
+namespace {
+
+void put_status(const HostStatus& status, boost::json::object& result) {
+  result["app"] = status.app;
+  result["version"] = status.version;
+  result["port"] = status.port;
+  result["slot"] = status.slot;
+  result["pid"] = status.pid;
+  result["running"] = status.running;
+  result["uptime_seconds"] = status.uptime_seconds;
+  result["healthy"] = status.healthy;
+  result["health"] = status.health;
+  result["previous_version"] = status.previous_version;
+  result["warm_version"] = status.warm_version;
+  result["nginx_port"] = status.nginx_port;
+}
+}  // namespace
+
+Result<HostSettings> load_host_settings(const StepContext& context,
+                                        const std::map<std::string, std::string>& flags) {
+  auto config = context.load_config(flags);
+  if (!config) return config.error();
+  return load_host_settings(*config);
+}
+int expire_warm_main(int argc, char** argv) {
+  CLI::App app{
+      "switchyard expire-warm: stop a warm slot once its time is up (run by "
+      "switch-traffic; not for people)"};
+  std::string state_dir;
+  std::string token;
+  std::string after = "0s";
+  std::string grace = "10s";
+  int port = 0;
+  app.add_option("--state-dir", state_dir)->required();
+  app.add_option("--port", port)->required();
+  app.add_option("--token", token)->required();
+  app.add_option("--after", after);
+  app.add_option("--grace", grace);
+  CommonOptions options;
+  return run_step("switchyard expire-warm", app, options, argc, argv,
+                  [&](StepContext&) -> Result<void> {
+                    auto wait = parse_duration(after);
+                    if (!wait) return wait.error();
+                    auto stop_grace = parse_duration(grace);
+                    if (!stop_grace) return stop_grace.error();
+                    // Waits, but gives up when the host's state directory goes away (the
+                    // app was removed from the host), so nothing is recreated.
+                    HostPaths paths{state_dir};
+                    auto deadline = std::chrono::steady_clock::now() + *wait;
+                    while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
+                      if (!std::filesystem::exists(paths.state_file())) return {};
+                      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    }
+                    if (interrupted() || !std::filesystem::exists(paths.state_file())) return {};
+                    return expire_warm_slot(paths, port, token, *stop_grace);
+                  });
+}
+
+int status_main(int argc, char** argv) {
+  CLI::App app{
+      "switchyard status: what runs on this host (live version, port, pid, uptime, health)"};
+  CommonOptions options;
+  add_common_options(app, options, false);
+  return run_step("switchyard status", app, options, argc, argv,
+                  [&](StepContext& context) -> Result<void> {
+                    auto settings = load_host_settings(context);
+                    if (!settings) return settings.error();
+                    auto status = host_status(*settings);
+                    if (!status) return status.error();
+                    put_status(*status, context.result);
+                    if (!context.options.json) std::cout << format_host_status(*status);
+                    return {};
+                  });
+}
+
+int restore_main(int argc, char** argv) {
+  CLI::App app{
+      "switchyard restore: after a reboot, start the live release again on its port (process "
+      "mode) and gate it on health; nginx already points there"};
+  CommonOptions options;
+  std::string lock_timeout;
+  add_common_options(app, options, false);
+  app.add_option("--lock-timeout", lock_timeout,
+                 "how long to wait for the host lock (default 10m)");
+  return run_step("switchyard restore", app, options, argc, argv,
+                  [&](StepContext& context) -> Result<void> {
+                    std::map<std::string, std::string> flags;
+                    if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
+                    auto settings = load_host_settings(context, flags);
+                    if (!settings) return settings.error();
+                    auto status = restore_live_release(*settings);
+                    if (!status) return status.error();
+                    put_status(*status, context.result);
+                    if (!context.options.json) std::cout << format_host_status(*status);
+                    return {};
+                  });
+}
+
+}  // namespace switchyard

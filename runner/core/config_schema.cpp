@@ -1,0 +1,118 @@
+// Every key switchyard.yml may hold, in one table. A key missing here is an
+// "unknown key" error for the user, and docs/CONFIG.md must describe every
+// row (a unit test checks both ways stay true). Each area owns one section;
+// add a key to your section, with its default as a user would write it.
+#include "runner/core/config.hpp"
+
+namespace switchyard {
+
+const std::vector<ConfigKey>& config_schema() {
+  using enum ConfigType;
+  static const std::vector<ConfigKey> schema = {
+      // General: what is being shipped.
+      {"app", String, "", "the application's name (default: the jar's base name)"},
+
+      // Environments: `environments.<name>` holds any of the keys below and
+      // overrides them for that environment; `branches` picks it by branch.
+      {"environments.*.branches", StringList, "",
+       "branch patterns (main, release/*) that select this environment when --env is not given"},
+
+      // build: build-jar, the Maven or Gradle build that makes the jar.
+      {"build.tool", String, "auto",
+       "which build to run: auto runs build.command when set, else detects ./gradlew, ./mvnw, "
+       "gradle or mvn; command runs build.command",
+       "auto|maven|gradle|command"},
+      {"build.command", StringList, "",
+       "the build as an argument vector (never a shell string); used by build.tool auto or "
+       "command"},
+      {"build.args", StringList, "",
+       "arguments added to the detected Maven or Gradle build ([-o] builds offline)"},
+      {"build.jar", String, "", "a glob that picks the runnable jar when the build makes several"},
+      {"build.version", String, "{project_version}-{short_sha}",
+       "the release label template: {project_version} {sha} {short_sha} {branch} {build} {time}"},
+      {"build.project_dir", String, ".", "the directory holding the build files"},
+
+      // artifact: push-artifact and every later step that fetches the jar.
+      {"artifact.store", String, "",
+       "where artifacts are stored: file:///dir or s3://bucket/prefix (default: a file store under "
+       "/var/lib/switchyard/artifacts as root, $XDG_DATA_HOME/switchyard/artifacts otherwise)"},
+      {"artifact.endpoint", String, "",
+       "an S3-compatible endpoint URL (path-style addressing is used with it)"},
+      {"artifact.region", String, "", "the S3 region (default: AWS_REGION, then the profile's)"},
+      {"artifact.profile", String, "", "the AWS profile for credentials (default: AWS_PROFILE)"},
+
+      // health: the health gate (verify-health, and the slot check during a switch).
+      {"health.path", String, "/actuator/health", "the health endpoint's path on the service"},
+      {"health.timeout", Time, "60s", "how long to wait for healthy before giving up"},
+      {"health.interval", Time, "100ms", "the time between probes"},
+      {"health.request_timeout", Time, "2s", "the time limit of one probe"},
+      {"health.expect_status", Integer, "", "the status code required (default: any 2xx)"},
+      {"health.expect_json", StringList, "",
+       "PATH=VALUE checks on the body (status=UP); PATH is dotted or a JSON pointer"},
+      {"health.successes", Integer, "1", "consecutive successful probes required"},
+      {"health.cacert", String, "", "a CA bundle (PEM) to verify TLS with"},
+      {"health.insecure", Boolean, "false", "skip TLS verification (tests only)"},
+      {"health.headers", StringMap, "",
+       "headers sent with every probe; a value may be env:NAME to read variable NAME (masked)"},
+
+      // verify: the check after a deploy, through the public URL.
+      {"verify.url", String, "", "the public URL verify-health checks after the deploy"},
+
+      // target: the host-side switch (switch-traffic, rollback)
+      {"target.state_dir", String, "/var/lib/switchyard/{app}",
+       "where releases, state.json, history.jsonl and the lock live"},
+      {"target.ports", PortPair, "[8081, 8082]", "the two slot ports"},
+      {"target.environment", StringMap, "", "environment variables for the service"},
+      {"target.drain_timeout", Time, "30s",
+       "how long the old slot may finish in-flight requests after the switch"},
+      {"target.stop_grace", Time, "10s", "time between SIGTERM and SIGKILL when stopping a slot"},
+      {"target.keep_releases", Integer, "5", "how many releases to keep on the host"},
+      {"target.lock_timeout", Time, "10m", "how long a deploy waits for another to finish"},
+      // target, continued (host helper): how slots run and how nginx is switched.
+      {"target.start_command", StringList, "[java, -jar, \"{artifact}\", \"--server.port={port}\"]",
+       "the service's start command as an argument vector; placeholders {artifact} {port} "
+       "{version} {environment} {slot}"},
+      {"target.working_directory", String, "",
+       "the service's working directory (default: its release directory)"},
+      {"target.user", String, "",
+       "the user the service runs as (needs root; default: the deployer)"},
+      {"target.run_as", String, "process",
+       "how a slot runs: process (detached process group) or systemd (template unit "
+       "<app>@.service)",
+       "process|systemd"},
+      {"target.systemd.unit_dir", String, "/etc/systemd/system",
+       "where systemd mode writes the template unit <app>@.service"},
+      {"target.systemd.systemctl", String, "systemctl", "the systemctl program systemd mode runs"},
+      {"target.nginx.mode", String, "reload",
+       "how nginx is switched: reload (rewrite the include, nginx -t, reload) or seamless (njs "
+       "router, no reload)",
+       "reload|seamless"},
+      {"target.nginx.binary", String, "nginx", "the nginx program (for nginx -t and reload)"},
+      {"target.nginx.prefix", String, "", "nginx -p PREFIX (default: nginx's own)"},
+      {"target.nginx.conf", String, "", "nginx -c CONF (default: nginx's own)"},
+      {"target.nginx.include", String, "",
+       "reload mode: the include switchyard rewrites (set $service_port N; or server "
+       "127.0.0.1:N;)"},
+      {"target.nginx.include_format", String, "set",
+       "what the include holds: set (set $service_port N;) or server (server 127.0.0.1:N;)",
+       "set|server"},
+      {"target.nginx.live_port_file", String, "",
+       "seamless mode: the file the njs router reads the live port from (default: "
+       "<state_dir>/live-port)"},
+      {"target.nginx.pid_file", String, "",
+       "the nginx master's pid file (default: the conf's pid directive, else /run/nginx.pid)"},
+      {"target.nginx.upstream_name", String, "switchyard",
+       "names the snippet's upstream blocks; one per app sharing an nginx"},
+      {"target.nginx.router_script", String, "",
+       "seamless mode: the njs router (default: share/switchyard/nginx/router.js)"},
+      {"target.nginx.url", String, "http://127.0.0.1/",
+       "how the switch reaches nginx to confirm the new version answers"},
+      {"target.nginx.confirm_timeout", Time, "10s",
+       "how long the new version has to answer through nginx before the switch is undone"},
+      {"target.keep_warm", Time, "0s",
+       "how long the previous slot keeps running after a switch, for an instant rollback"},
+  };
+  return schema;
+}
+
+}  // namespace switchyard

@@ -1,0 +1,121 @@
+// Slots: the two ports a service runs on, one live behind nginx and one idle
+// (DESIGN.md, "How a slot runs"). A slot is started from the start command
+// template as an argument vector, tracked by pid and process group (never
+// found by name), and stopped with SIGTERM, a grace period, then SIGKILL.
+//
+// Two ways to run one:
+// - `process`: detached in its own session and process group, so it
+//   outlives the deploy and the CI job; the job-kill markers Jenkins and
+//   GitHub runners use to reap leftovers are removed from its environment.
+// - `systemd`: a template unit `<app>@.service`, one instance per port,
+//   driven with systemctl; the live instance is enabled to survive reboots.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/host/state.hpp"
+#include "runner/util/duration.hpp"
+#include "runner/util/result.hpp"
+
+namespace switchyard {
+
+enum class RunAs { Process, Systemd };
+
+struct SlotSettings {
+  std::string app;
+  std::string environment;  // the switchyard.yml environment, for {environment}
+  std::vector<std::string> start_command = {"java", "-jar", "{artifact}", "--server.port={port}"};
+  std::map<std::string, std::string> environment_variables;
+  std::filesystem::path working_directory;  // empty: the release directory
+  std::string user;                         // empty: the deploying user
+  Duration stop_grace{std::chrono::seconds(10)};
+  RunAs run_as = RunAs::Process;
+  // systemd mode: where the template unit goes and how systemctl is called.
+  std::filesystem::path unit_directory = "/etc/systemd/system";
+  std::string systemctl = "systemctl";
+};
+
+// What one start of a slot needs to know.
+struct SlotLaunch {
+  int port = 0;
+  std::string slot;  // "blue" or "green"
+  std::string version;
+  std::filesystem::path artifact;
+  std::filesystem::path log_file;
+  std::filesystem::path release_dir;
+  // A random token put in the slot's environment (SWITCHYARD_SLOT_TOKEN) and
+  // recorded in state before the slot is spawned.
+  std::string token;
+};
+
+// The markers CI systems put in a job's environment to find and kill what
+// the job left running; a slot (and the timer that stops a warm one) must
+// outlive the job, so it is started without them.
+inline const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
+                                                            "RUNNER_TRACKING_ID"};
+
+// What starting `release` on `port` as `slot` needs: its artifact, its log
+// file (releases/<version>/slot-<port>.log) and a new token.
+SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,
+                       std::string slot);
+
+// The environment variable that carries a slot's token.
+inline constexpr std::string_view k_slot_token_variable = "SWITCHYARD_SLOT_TOKEN";
+
+// A new random token (hex), for SlotLaunch::token.
+std::string new_slot_token();
+
+// The processes whose environment holds `token` (read from /proc/<pid>/environ).
+// Not a search by name: the token is unique to one start of one slot, so a
+// deploy killed before it recorded the pid still leaves a way to its slot.
+std::vector<pid_t> find_slot_token(std::string_view token);
+
+// Expands {artifact} {port} {version} {environment} {slot} in every argument
+// of `command`. An unknown placeholder fails (exit 2) naming it.
+Result<std::vector<std::string>> expand_start_command(const std::vector<std::string>& command,
+                                                      const SlotSettings& settings,
+                                                      const SlotLaunch& launch);
+
+// The kernel's start time of `pid` (/proc/<pid>/stat field 22), 0 if gone.
+std::uint64_t process_start_ticks(pid_t pid);
+
+// True when the process recorded in `record` still runs: same pid and the
+// same start time (a reused pid belongs to someone else).
+bool slot_process_running(const SlotRecord& record);
+
+class SlotRunner {
+ public:
+  virtual ~SlotRunner() = default;
+  // Starts the slot; the returned record carries pid and start time (the
+  // caller sets status and the rest).
+  virtual Result<SlotRecord> start(const SlotLaunch& launch) = 0;
+  // True while the slot's process runs.
+  virtual bool running(const SlotRecord& record) = 0;
+  // SIGTERM, grace, SIGKILL (process mode) or `systemctl stop`. True when
+  // it stopped within the grace period, or was not running.
+  virtual bool stop(const SlotRecord& record) = 0;
+  // The slot became live (systemd: enable it so it comes back after a
+  // reboot) or stopped being live (systemd: disable it).
+  virtual Result<void> set_boot_enabled(const SlotRecord& record, bool enabled) = 0;
+};
+
+// The systemd template unit for `settings` (`<app>@.service`): ExecStart is
+// the start command with {port} as %i and the per-deploy values read from
+// the instance's environment file <state_dir>/slots/<port>.env.
+Result<std::string> systemd_unit_text(const SlotSettings& settings,
+                                      const std::filesystem::path& state_dir);
+
+// The runner `settings.run_as` names; `state_dir` holds systemd's
+// per-instance environment files (<state_dir>/slots/<port>.env).
+std::unique_ptr<SlotRunner> make_slot_runner(const SlotSettings& settings,
+                                             const std::filesystem::path& state_dir);
+
+}  // namespace switchyard

@@ -1,0 +1,41 @@
+// What a host runs now (`switchyard status`), and bringing the live release
+// back after a reboot (`switchyard restore`).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "runner/host/settings.hpp"
+#include "runner/host/state.hpp"
+#include "runner/util/duration.hpp"
+#include "runner/util/result.hpp"
+
+namespace switchyard {
+
+struct HostStatus {
+  std::string app;
+  std::string version;  // empty: nothing live
+  int port = 0;
+  std::string slot;
+  pid_t pid = 0;
+  bool running = false;
+  std::int64_t uptime_seconds = -1;  // -1: unknown
+  bool healthy = false;
+  std::string health;  // the one probe's answer
+  std::string previous_version;
+  std::string warm_version;  // a warm slot's version, when one runs
+  int nginx_port = 0;        // what nginx points at; 0 when unknown
+};
+
+// What runs now: read from state, one health probe, no lock taken.
+Result<HostStatus> host_status(const HostSettings& settings);
+std::string format_host_status(const HostStatus& status);
+
+// After a reboot in process mode: the live release recorded in state no
+// longer runs; start it again on its port and gate it on health (nginx
+// already points there). A no-op when it runs.
+Result<HostStatus> restore_live_release(const HostSettings& settings);
+
+}  // namespace switchyard

@@ -1,5 +1,0 @@
-#include "runner/dispatch.hpp"
-
-int main(int argc, char** argv) {
-  return switchyard::switchyard_main(argc, argv);
-}

@@ -1,0 +1,89 @@
+#include "runner/util/sha256.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace switchyard {
+
+struct Sha256::State {
+  EVP_MD_CTX* context = nullptr;
+};
+
+Sha256::Sha256() : m_state(new State) {
+  m_state->context = EVP_MD_CTX_new();
+  if (m_state->context == nullptr ||
+      EVP_DigestInit_ex(m_state->context, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("sha256: OpenSSL could not initialise a digest");
+  }
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(m_state->context);
+  delete m_state;
+}
+
+void Sha256::update(const void* data, std::size_t size) {
+  EVP_DigestUpdate(m_state->context, data, size);
+}
+
+std::array<std::uint8_t, 32> Sha256::finish() {
+  std::array<std::uint8_t, 32> digest{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(m_state->context, digest.data(), &length);
+  return digest;
+}
+
+std::string Sha256::finish_hex() {
+  auto digest = finish();
+  return to_hex(digest.data(), digest.size());
+}
+
+std::string to_hex(const std::uint8_t* data, std::size_t size) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = k_digits[data[i] >> 4];
+    out[2 * i + 1] = k_digits[data[i] & 0x0f];
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 hash;
+  hash.update(data);
+  return hash.finish_hex();
+}
+
+Result<std::string> sha256_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return usage_error(path.string() + ": cannot read (" + std::strerror(errno) +
+                       "); check the path");
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  // 1 MiB reads keep syscalls rare; the digest itself is the cost.
+  std::vector<char> buffer(1 << 20);
+  Sha256 hash;
+  while (true) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string reason = std::strerror(errno);
+      ::close(fd);
+      return usage_error(path.string() + ": read failed (" + reason + ")");
+    }
+    if (n == 0) break;
+    hash.update(buffer.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return hash.finish_hex();
+}
+
+}  // namespace switchyard
