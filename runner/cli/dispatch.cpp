@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "runner/cli/host_commands.hpp"
+#include "runner/cli/init.hpp"
+#include "runner/cli/pipeline.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/result.hpp"
 
@@ -16,6 +18,10 @@ namespace {
 
 constexpr const char* k_usage =
     "usage: switchyard <command> [options]\n"
+    "\n"
+    "The pipeline:\n"
+    "  run              build, store, deploy and verify, as switchyard.yml says\n"
+    "  init             write a starter switchyard.yml, workflow, Jenkinsfile and nginx snippet\n"
     "\n"
     "Steps (each is also installed as switchyard-<step>):\n"
     "  build-jar        build the service and write its artifact manifest\n"
@@ -62,6 +68,8 @@ int switchyard_main(int argc, char** argv) {
     std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
     return 0;
   }
+  if (command == "run") return pipeline::run_main(argc - 1, argv + 1);
+  if (command == "init") return init_main(argc - 1, argv + 1);
   // The runner's own host subcommands, before any step executable.
   if (command == "status") return status_main(argc - 1, argv + 1);
   if (command == "restore") return restore_main(argc - 1, argv + 1);
