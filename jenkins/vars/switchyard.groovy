@@ -1,10 +1,12 @@
 import io.switchyard.Command
 
 /**
- * Runs one switchyard step with the same flags as on a laptop or in GitHub
- * Actions, and returns its --json result as a Map (plus `ok` and
- * `exit_code`, always present).
+ * Runs the whole pipeline (`switchyard run`: build, store, deploy, verify for
+ * the environment the branch selects) or, with `step:`, one switchyard step,
+ * with the same flags as on a laptop or in GitHub Actions, and returns its
+ * --json result as a Map (plus `ok` and `exit_code`, always present).
  *
+ *   switchyard(sshCredentials: 'deploy-ssh-key')
  *   def built = switchyard(step: 'build-jar')
  *   switchyard(step: 'verify-health', args: ['--timeout', '60s', 'https://example.org/actuator/health'])
  *
@@ -12,6 +14,7 @@ import io.switchyard.Command
  */
 def call(Map config = [:]) {
   Map defaultConfig = [
+    // One step (build-jar, push-artifact, ...); empty: the whole pipeline (switchyard run).
     step: '',
     // The step's flags and values, one list element per word, passed as they are.
     args: [],
@@ -23,6 +26,12 @@ def call(Map config = [:]) {
     // (a secret text), or with type: 'file' (a secret file; the variable holds its path).
     // Refer to them in args as env:DEPLOY_TOKEN so the value never reaches a command line.
     secrets: [],
+    // An "SSH Username with private key" credential for request-deploy: its key file
+    // becomes deploy.ssh.identity_file (SWITCHYARD_DEPLOY__SSH__IDENTITY_FILE).
+    sshCredentials: '',
+    // A secret file credential holding an AWS credentials file (AWS_SHARED_CREDENTIALS_FILE),
+    // for an s3:// store; agents with an instance role need none.
+    awsCredentials: '',
     // A directory holding the switchyard binaries, put first on PATH; empty: PATH as it is.
     binDir: '',
     // Fail the build when the step fails (exit code > 0); false returns the result instead.
@@ -34,9 +43,7 @@ def call(Map config = [:]) {
     }
   }
   Map options = defaultConfig << config
-  if (!options.step) {
-    error("switchyard: the step parameter is required; use one of ${Command.STEPS.join(', ')}")
-  }
+  String command = options.step ? options.step.toString() : Command.PIPELINE
   if (!(options.args instanceof List)) {
     error('switchyard: args must be a list, one element per flag or value: ' +
           "args: ['--timeout', '60s', 'https://example.org/actuator/health']")
@@ -45,17 +52,23 @@ def call(Map config = [:]) {
     error("switchyard: secrets must be a list: secrets: [[id: 'credentials-id', variable: 'NAME']]")
   }
 
-  Command command = null
+  Command line = null
   try {
-    command = new Command(options.step.toString(), options.args, options.config.toString(),
-                          options.environment.toString())
+    line = new Command(command, options.args, options.config.toString(), options.environment.toString())
   } catch (IllegalArgumentException e) {
     error(e.message)
   }
   List bindings = credentialBindings(options.secrets)
+  if (options.sshCredentials) {
+    bindings << sshUserPrivateKey(credentialsId: options.sshCredentials.toString(),
+                                  keyFileVariable: 'SWITCHYARD_DEPLOY__SSH__IDENTITY_FILE')
+  }
+  if (options.awsCredentials) {
+    bindings << file(credentialsId: options.awsCredentials.toString(), variable: 'AWS_SHARED_CREDENTIALS_FILE')
+  }
 
   // Per call, so parallel branches never share a file.
-  String base = "${pwd(tmp: true)}/switchyard-${options.step}-${UUID.randomUUID()}"
+  String base = "${pwd(tmp: true)}/switchyard-${command}-${UUID.randomUUID()}"
   List environment = [
     "SWITCHYARD_RESULT_FILE=${base}.result.json",
     // Where the Jenkins adapter of the binaries writes its outputs (instead of
@@ -69,7 +82,7 @@ def call(Map config = [:]) {
   int status = 0
   withEnv(environment) {
     withCredentials(bindings) {
-      status = sh(script: command.script(), returnStatus: true)
+      status = sh(script: line.script(), returnStatus: true)
     }
   }
 
@@ -81,13 +94,13 @@ def call(Map config = [:]) {
   result.ok = status == 0
   result.exit_code = status
   if (status != 0 && !result.error) {
-    result.error = "switchyard ${options.step}: ${Command.describeExit(status)}; see the log above"
+    result.error = "switchyard ${command}: ${Command.describeExit(status)}; see the log above"
   }
   if (status != 0 && options.failOnError) {
     // A message that already names switchyard as its subject stays as it is;
     // others (a URL, a file) get the step in front.
     String message = result.error.toString()
-    error(message ==~ /^switchyard[ :-].*/ ? message : "switchyard ${options.step}: ${message}")
+    error(message ==~ /^switchyard[ :-].*/ ? message : "switchyard ${command}: ${message}")
   }
   return result
 }
@@ -115,6 +128,9 @@ private List credentialBindings(List secrets) {
 /**
  * The step's --json result from `path` as a plain Map: the last line that is
  * a JSON object (a child process may have printed before it), else empty.
+ * returnPojo gives LinkedHashMap, ArrayList and plain nulls, which survive
+ * the Java serialization CPS applies between steps; the default net.sf.json
+ * objects would carry JSONNull, which is truthy in Groovy.
  */
 private Map readResult(String path) {
   if (!fileExists(path)) {
@@ -124,7 +140,7 @@ private Map readResult(String path) {
   for (int i = lines.size() - 1; i >= 0; i--) {
     String line = lines[i].trim()
     if (line.startsWith('{')) {
-      return new LinkedHashMap(readJSON(text: line))
+      return readJSON(text: line, returnPojo: true) as LinkedHashMap
     }
   }
   return [:]

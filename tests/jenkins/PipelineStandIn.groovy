@@ -56,6 +56,7 @@ class PipelineStandIn {
     binding.setVariable('withCredentials', { List bindings, Closure body -> withCredentials(bindings, body) })
     binding.setVariable('string', { Map arguments -> [type: 'string'] + arguments })
     binding.setVariable('file', { Map arguments -> [type: 'file'] + arguments })
+    binding.setVariable('sshUserPrivateKey', { Map arguments -> [type: 'sshUserPrivateKey'] + arguments })
     binding.setVariable('readFile', { Object arguments -> resolve(argument(arguments, 'file')).getText('UTF-8') })
     binding.setVariable('fileExists', { Object arguments -> resolve(argument(arguments, 'file')).exists() })
     binding.setVariable('readJSON', { Map arguments -> readJSON(arguments) })
@@ -99,7 +100,12 @@ class PipelineStandIn {
         throw new PipelineError("Could not find credentials entry with ID '${binding.credentialsId}'")
       }
       String secret = credentials[binding.credentialsId]
-      if (binding.type == 'file') {
+      if (binding.type == 'sshUserPrivateKey') {
+        // credentials-binding writes the key to a file and sets keyFileVariable to its path.
+        File keyFile = File.createTempFile('ssh-key', '', tmpDirectory())
+        keyFile.text = secret
+        layer[binding.keyFileVariable] = keyFile.path
+      } else if (binding.type == 'file') {
         File secretFile = File.createTempFile('secret', '', tmpDirectory())
         secretFile.text = secret
         layer[binding.variable] = secretFile.path
@@ -129,9 +135,46 @@ class PipelineStandIn {
     return layer
   }
 
+  /** Every readJSON call's arguments, for tests that check how it was called. */
+  final List<Map> readJsonCalls = []
+
+  /**
+   * As pipeline-utility-steps' readJSON: by default net.sf.json objects, where
+   * a JSON null is JSONNull (a real object: truthy in Groovy, and no Java
+   * null); with returnPojo: true plain LinkedHashMap, ArrayList and null.
+   */
   private Object readJSON(Map arguments) {
+    readJsonCalls << new LinkedHashMap(arguments)
     String text = arguments.containsKey('text') ? arguments.text : resolve(arguments.file).getText('UTF-8')
-    return new JsonSlurper().parseText(text)
+    Object parsed = new JsonSlurper().parseText(text)
+    return arguments.returnPojo ? toPojo(parsed) : toNetSfJson(parsed)
+  }
+
+  private static Object toPojo(Object value) {
+    if (value instanceof Map) {
+      Map copy = new LinkedHashMap()
+      value.each { key, item -> copy[key] = toPojo(item) }
+      return copy
+    }
+    if (value instanceof List) {
+      return new ArrayList(value.collect { toPojo(it) })
+    }
+    return value
+  }
+
+  private static Object toNetSfJson(Object value) {
+    if (value == null) {
+      return JSONNullStandIn.INSTANCE
+    }
+    if (value instanceof Map) {
+      JSONObjectStandIn copy = new JSONObjectStandIn()
+      value.each { key, item -> copy.put(key, toNetSfJson(item)) }
+      return copy
+    }
+    if (value instanceof List) {
+      return new ArrayList(value.collect { toNetSfJson(it) })
+    }
+    return value
   }
 
   private String pwd(Map arguments) {

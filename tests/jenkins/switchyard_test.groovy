@@ -31,14 +31,58 @@ Map newPipeline(Map nodeEnvironment = [:]) {
   Binding binding = pipeline.binding()
   GroovyShell shell = new GroovyShell(this.class.classLoader, binding)
   Map vars = [:]
-  for (String name : ['switchyard', 'switchyardVerifyHealth']) {
-    Script script = shell.parse(new File(varsDir, "${name}.groovy"))
+  for (File file : varsDir.listFiles().findAll { it.name.endsWith('.groovy') }) {
+    String name = file.name - '.groovy'
+    Script script = shell.parse(file)
     script.binding = binding
-    vars[name] = script
-    // One var calls another by name, as Jenkins' global variables allow.
-    binding.setVariable(name, { Map config -> script.invokeMethod('call', config) })
+    // One var calls another by name, as Jenkins' global variables allow; what
+    // each returns must survive the serialization CPS applies between steps.
+    Closure checked = { Map config = [:] ->
+      Object result = script.invokeMethod('call', config)
+      assertSurvivesCps(name, result)
+      return result
+    }
+    vars[name] = checked
+    binding.setVariable(name, checked)
   }
   return [pipeline: pipeline, vars: vars]
+}
+
+// CPS serializes every local variable between steps: a result must be plain
+// Java data (no JSONNull, no lazy maps) and serialize as it is.
+void assertSurvivesCps(String var, Object value) {
+  Closure walk
+  walk = { Object item, String path ->
+    assert !(item instanceof JSONNullStandIn): "${var}: ${path} is net.sf.json's JSONNull, which is truthy; read JSON with returnPojo: true"
+    assert item == null || item instanceof Serializable: "${var}: ${path} (${item.getClass().name}) is not Serializable"
+    if (item instanceof Map) {
+      item.each { key, nested -> walk(nested, "${path}.${key}") }
+    } else if (item instanceof List) {
+      item.eachWithIndex { nested, index -> walk(nested, "${path}[${index}]") }
+    }
+  }
+  walk(value, 'result')
+  new ObjectOutputStream(new ByteArrayOutputStream()).writeObject(value)
+}
+
+// A `switchyard` of the test's own in a new directory: it records its
+// arguments (<dir>/switchyard.args, one per line) and the content of the file
+// each variable in `files` names (<dir>/<VARIABLE>), and prints `resultJson`,
+// so a test sees exactly what the library ran.
+File fakeSwitchyard(String resultJson, List<String> files = []) {
+  File directory = new File(work, "fake-bin-${UUID.randomUUID()}")
+  directory.mkdirs()
+  File program = new File(directory, 'switchyard')
+  StringBuilder text = new StringBuilder('#!/bin/sh\n')
+  text << 'here=$(dirname "$0")\n'
+  text << 'printf \'%s\\n\' "$@" >"$here/switchyard.args"\n'
+  for (String variable : files) {
+    text << 'if [ -n "${' << variable << ':-}" ]; then cat "$' << variable << '" >"$here/' << variable << '"; fi\n'
+  }
+  text << 'cat <<\'JSON\'\n' << resultJson << '\nJSON\n'
+  program.text = text.toString()
+  program.setExecutable(true)
+  return directory
 }
 
 // Runs `body`, which must end in error(); returns the message.
@@ -149,18 +193,15 @@ tests['an unknown step names the valid steps, and runs nothing'] = {
     run.vars.switchyard.call(step: 'deploy-everything', binDir: binDir)
   }
   assert message == "switchyard: 'deploy-everything' is not a switchyard step; use one of " +
-    'build-jar, push-artifact, request-deploy, verify-health, switch-traffic, rollback'
+    'build-jar, push-artifact, request-deploy, verify-health, switch-traffic, rollback, or no step for the whole pipeline'
   assert run.pipeline.scripts.isEmpty()
 }
 
-tests['a missing step and an unknown parameter are named'] = {
+tests['an unknown parameter is named'] = {
   def run = newPipeline()
-  assert expectError(run.pipeline) { run.vars.switchyard.call(args: []) } ==
-    'switchyard: the step parameter is required; use one of ' +
-    'build-jar, push-artifact, request-deploy, verify-health, switch-traffic, rollback'
-  run = newPipeline()
   assert expectError(run.pipeline) { run.vars.switchyard.call(step: 'verify-health', arg: ['x']) } ==
-    "switchyard: unknown parameter 'arg'; use step, args, config, environment, secrets, binDir, failOnError"
+    "switchyard: unknown parameter 'arg'; use step, args, config, environment, secrets, sshCredentials, " +
+    'awsCredentials, binDir, failOnError'
   run = newPipeline()
   assert expectError(run.pipeline) { run.vars.switchyard.call(step: 'verify-health', args: '--timeout 5s') }
     .startsWith('switchyard: args must be a list')
@@ -279,7 +320,8 @@ tests['examples/Jenkinsfile compiles, and calls real steps with known parameters
   new GroovyShell(this.class.classLoader, binding).parse(new File(sourceDir, 'examples/Jenkinsfile')).run()
 
   Map known = [
-    switchyard: ['step', 'args', 'config', 'environment', 'secrets', 'binDir', 'failOnError'],
+    switchyard: ['step', 'args', 'config', 'environment', 'secrets', 'sshCredentials', 'awsCredentials', 'binDir',
+                 'failOnError'],
     switchyardVerifyHealth: ['urls', 'timeout', 'expectStatus', 'expectVersion', 'expectJson', 'headers', 'successes',
                              'cacert', 'secrets', 'binDir', 'config', 'environment', 'failOnError'],
   ]
@@ -309,6 +351,69 @@ tests['examples/Jenkinsfile compiles, and calls real steps with known parameters
     }
   }
   println "  (${checked} flags checked against the steps' --help)"
+}
+
+tests['without step, the pipeline runs with the ssh key bound as a file, never in the script'] = {
+  def run = newPipeline()
+  String key = "-----BEGIN OPENSSH PRIVATE KEY-----\nsentinel-${UUID.randomUUID()}\n-----END OPENSSH PRIVATE KEY-----"
+  run.pipeline.credentials['deploy-ssh-key'] = key
+  File fake = fakeSwitchyard('{"ok":true,"version":"1.0.0-abc1234","hosts":[{"host":"web1","after":"1.0.0-abc1234"}]}',
+                             ['SWITCHYARD_DEPLOY__SSH__IDENTITY_FILE'])
+  Map result = run.vars.switchyard.call(sshCredentials: 'deploy-ssh-key', environment: 'prod', binDir: fake.path)
+  assert result.ok && result.version == '1.0.0-abc1234' && result.hosts[0].host == 'web1': result
+  assert new File(fake, 'switchyard.args').readLines() == ['run', '--env', 'prod', '--json']
+  assert new File(fake, 'SWITCHYARD_DEPLOY__SSH__IDENTITY_FILE').text == key
+  assert !run.pipeline.scripts[0].contains('sentinel')
+}
+
+tests['a null in a result stays a Java null, and results survive serialization'] = {
+  def run = newPipeline()
+  File fake = fakeSwitchyard('{"ok":true,"version":"2.0.0","previous_version":null,"durations":{"gate":null}}')
+  Map result = run.vars.switchyardRollback.call(binDir: fake.path)
+  assert result.previous_version == null && !result.previous_version: result
+  assert result.durations.gate == null: result
+  assert run.pipeline.readJsonCalls.every { it.returnPojo == true }: run.pipeline.readJsonCalls
+  // The check itself can fail: net.sf.json's null is caught.
+  try {
+    assertSurvivesCps('probe', [previous_version: JSONNullStandIn.INSTANCE])
+    assert false: 'JSONNull passed the CPS check'
+  } catch (AssertionError e) {
+    assert e.message.contains('JSONNull'): e.message
+  }
+}
+
+tests['named parameters become --flag=value words; empty and unknown ones fail first'] = {
+  def run = newPipeline()
+  File fake = fakeSwitchyard('{"ok":true}')
+  run.vars.switchyardRequestDeploy.call(artifact: 'file:///store/hello.jar', sha256: 'ab' * 32,
+                                        release: '1.0.0-abc1234', dryRun: true, binDir: fake.path,
+                                        args: ['--batch', '2'])
+  assert new File(fake, 'switchyard.args').readLines() ==
+    ['request-deploy', '--artifact=file:///store/hello.jar', "--sha256=${'ab' * 32}".toString(),
+     '--release=1.0.0-abc1234', '--dry-run', '--batch', '2', '--json']
+  run = newPipeline()
+  run.vars.switchyardPushArtifact.call(file: 'target/hello.jar', store: 'file:///srv/artifacts', binDir: fake.path)
+  assert new File(fake, 'switchyard.args').readLines() ==
+    ['push-artifact', '--store=file:///srv/artifacts', 'target/hello.jar', '--json']
+  run = newPipeline()
+  assert expectError(run.pipeline) { run.vars.switchyardSwitchTraffic.call(artifact: 'a.jar', release: '') } ==
+    'switchyardSwitchTraffic: release is empty; pass a value or leave the parameter out'
+  run = newPipeline()
+  assert expectError(run.pipeline) { run.vars.switchyardBuildJar.call(version: '1.0') }
+    .startsWith("switchyardBuildJar: unknown parameter 'version'; use args, config")
+  assert run.pipeline.scripts.isEmpty()
+}
+
+tests['each step executable has its global, and the library knows exactly those steps'] = {
+  List steps = new File(sourceDir, 'steps').listFiles().findAll { it.isDirectory() }*.name.sort()
+  assert io.switchyard.Command.STEPS.sort(false) == steps
+  for (String step : steps) {
+    String global = 'switchyard' + step.split('-').collect { it.capitalize() }.join('')
+    assert new File(varsDir, "${global}.groovy").exists(): "${step} has no vars/${global}.groovy"
+    if (step != 'verify-health') {
+      assert io.switchyard.StepFlags.VALUES.containsKey(step): "StepFlags has no flags for ${step}"
+    }
+  }
 }
 
 tests['every var has a help page'] = {

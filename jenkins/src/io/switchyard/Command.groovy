@@ -9,9 +9,13 @@ package io.switchyard
 class Command implements Serializable {
   private static final long serialVersionUID = 1L
 
+  /** The step executables (steps/<name>/ in the source tree; a test keeps the two equal). */
   static final List<String> STEPS = [
     'build-jar', 'push-artifact', 'request-deploy', 'verify-health', 'switch-traffic', 'rollback',
   ]
+
+  /** The whole pipeline: `switchyard run`. */
+  static final String PIPELINE = 'run'
 
   /** What each documented exit code means (DESIGN.md, "Exit codes"). */
   static final Map<Integer, String> EXIT_CODES = [
@@ -36,9 +40,10 @@ class Command implements Serializable {
    * or a null argument.
    */
   Command(String step, List args, String configPath, String environment) {
-    if (!(step in STEPS)) {
+    if (!(step in STEPS) && step != PIPELINE) {
       throw new IllegalArgumentException(
-        "switchyard: '${step}' is not a switchyard step; use one of ${STEPS.join(', ')}")
+        "switchyard: '${step}' is not a switchyard step; use one of ${STEPS.join(', ')}, " +
+        'or no step for the whole pipeline')
     }
     this.step = step
     List<String> words = ['switchyard', step]
