@@ -1,4 +1,5 @@
 import io.switchyard.Command
+import io.switchyard.StepFlags
 
 /**
  * Runs the whole pipeline (`switchyard run`: build, store, deploy, verify for
@@ -103,6 +104,21 @@ def call(Map config = [:]) {
     error(message ==~ /^switchyard[ :-].*/ ? message : "switchyard ${command}: ${message}")
   }
   return result
+}
+
+/**
+ * What the per-step globals run: switchyardRequestDeploy(artifact: ...) is
+ * switchyard.named('switchyardRequestDeploy', 'request-deploy', [artifact: ...]),
+ * the named parameters turned into the step's flags (StepFlags).
+ */
+def named(String global, String step, Map parameters) {
+  Map stepCall = null
+  try {
+    stepCall = StepFlags.toSwitchyardCall(global, step, parameters)
+  } catch (IllegalArgumentException e) {
+    error(e.message)
+  }
+  return call(stepCall)
 }
 
 /** The withCredentials bindings for `secrets`; error() on a malformed entry. */

@@ -1,15 +1,4 @@
-import io.switchyard.StepFlags
-
-/**
- * switchyard switch-traffic with its flags as named parameters; returns the step's
- * --json result as a Map, like switchyard(step: 'switch-traffic'). See switchyardSwitchTraffic.txt.
- */
+/** switchyard switch-traffic with its flags as named parameters (see switchyardSwitchTraffic.txt). */
 def call(Map args = [:]) {
-  Map call = null
-  try {
-    call = StepFlags.toSwitchyardCall('switchyardSwitchTraffic', 'switch-traffic', args)
-  } catch (IllegalArgumentException e) {
-    error(e.message)
-  }
-  return switchyard(call)
+  return switchyard.named('switchyardSwitchTraffic', 'switch-traffic', args)
 }

@@ -37,15 +37,29 @@ Map newPipeline(Map nodeEnvironment = [:]) {
     script.binding = binding
     // One var calls another by name, as Jenkins' global variables allow; what
     // each returns must survive the serialization CPS applies between steps.
-    Closure checked = { Map config = [:] ->
-      Object result = script.invokeMethod('call', config)
-      assertSurvivesCps(name, result)
-      return result
-    }
-    vars[name] = checked
-    binding.setVariable(name, checked)
+    GlobalVariable global = new GlobalVariable(name: name, script: script, check: this.&assertSurvivesCps)
+    vars[name] = global
+    binding.setVariable(name, global)
   }
   return [pipeline: pipeline, vars: vars]
+}
+
+// A global variable as Jenkins exposes one: `name(...)` runs its call(), and
+// `name.method(...)` its other methods. What call() returns goes through `check`.
+class GlobalVariable {
+  String name
+  Script script
+  Closure check
+
+  Object call(Map config = [:]) {
+    Object result = script.invokeMethod('call', config)
+    check(name, result)
+    return result
+  }
+
+  Object methodMissing(String method, Object arguments) {
+    return script.invokeMethod(method, arguments)
+  }
 }
 
 // CPS serializes every local variable between steps: a result must be plain
