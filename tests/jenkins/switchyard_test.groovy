@@ -30,36 +30,9 @@ Map newPipeline(Map nodeEnvironment = [:]) {
   PipelineStandIn pipeline = new PipelineStandIn(workspace, environment)
   Binding binding = pipeline.binding()
   GroovyShell shell = new GroovyShell(this.class.classLoader, binding)
-  Map vars = [:]
-  for (File file : varsDir.listFiles().findAll { it.name.endsWith('.groovy') }) {
-    String name = file.name - '.groovy'
-    Script script = shell.parse(file)
-    script.binding = binding
-    // One var calls another by name, as Jenkins' global variables allow; what
-    // each returns must survive the serialization CPS applies between steps.
-    GlobalVariable global = new GlobalVariable(name: name, script: script, check: this.&assertSurvivesCps)
-    vars[name] = global
-    binding.setVariable(name, global)
-  }
+  // What each var returns must survive the serialization CPS applies between steps.
+  Map vars = JenkinsLibrary.load(shell, binding, varsDir, this.&assertSurvivesCps)
   return [pipeline: pipeline, vars: vars]
-}
-
-// A global variable as Jenkins exposes one: `name(...)` runs its call(), and
-// `name.method(...)` its other methods. What call() returns goes through `check`.
-class GlobalVariable {
-  String name
-  Script script
-  Closure check
-
-  Object call(Map config = [:]) {
-    Object result = script.invokeMethod('call', config)
-    check(name, result)
-    return result
-  }
-
-  Object methodMissing(String method, Object arguments) {
-    return script.invokeMethod(method, arguments)
-  }
 }
 
 // CPS serializes every local variable between steps: a result must be plain
@@ -310,23 +283,9 @@ tests['examples/Jenkinsfile compiles, and calls real steps with known parameters
   List calls = []
   Binding binding = new Binding()
   binding.setVariable('env', environment)
-  Closure runBlock = { Object... arguments ->
-    if (arguments && arguments[-1] instanceof Closure) {
-      arguments[-1].call()
-    }
-  }
-  for (String keyword : ['pipeline', 'agent', 'options', 'stages', 'stage', 'steps', 'script', 'when',
-                         'anyOf', 'branch', 'label', 'disableConcurrentBuilds', 'timestamps', 'echo', 'error']) {
-    binding.setVariable(keyword, runBlock)
-  }
-  // Assignments in environment {} set env; `env.X` inside it still reads env.
-  binding.setVariable('environment', { Closure block ->
-    block.resolveStrategy = Closure.DELEGATE_FIRST
-    block.delegate = environment
-    environment.env = environment
-    block.call()
-    environment.remove('env')
-  })
+  JenkinsLibrary.bindDeclarative(binding, environment)
+  binding.setVariable('echo', { String message -> })
+  binding.setVariable('error', { String message -> throw new AssertionError("the Jenkinsfile called error(${message})") })
   Map fakeResult = [ok: true, exit_code: 0, jar: 'target/hello.jar', version: '1.0.0-abc1234', app_version: '1.0.0',
                     sha256: 'ab' * 32, artifact_uri: 's3://example/hello.jar']
   binding.setVariable('switchyard', { Map config -> calls << ([var: 'switchyard'] + config); fakeResult })
