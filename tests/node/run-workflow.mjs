@@ -12,7 +12,8 @@
 //
 // Usage: node run-workflow.cjs REQUEST.json; REQUEST holds workflow, job,
 // workspace, github (context), secrets, env (the machine's), runner_temp, and
-// stand_ins ({"actions/checkout": "skip"}). It prints the job's steps and
+// stand_ins ({"actions/checkout": "skip"}), and input_overrides for local
+// actions (install: none, where the binaries are on PATH already). It prints the job's steps and
 // outputs as one JSON object on stdout and the steps' logs on stderr; it
 // exits 0 when the job succeeded, 1 when it failed.
 import fs from "node:fs";
@@ -179,6 +180,11 @@ function runCompositeAction(actionDir, withInputs, status) {
   for (const step of action.runs.steps) {
     const contexts = contextsFor(steps, { inputs });
     if (!condition(step.if, contexts, local)) continue;
+    if (step.run === undefined) {
+      console.error(`run-workflow: ${step.uses}: not available here; skipped`);
+      if (step.id) steps[step.id] = { outputs: {}, outcome: "success", conclusion: "success" };
+      continue;
+    }
     const stepEnv = {};
     for (const [name, value] of Object.entries(step.env ?? {})) stepEnv[name] = substitute(value, contexts, local);
     const result = runScript(substitute(step.run, contexts, local), stepEnv, { GITHUB_ACTION_PATH: actionDir });
@@ -215,6 +221,10 @@ for (const [index, step] of (job.steps ?? []).entries()) {
   } else if (step.uses.startsWith("./")) {
     const withInputs = {};
     for (const [key, value] of Object.entries(step.with ?? {})) withInputs[key] = substitute(value, contexts, status);
+    for (const [key, value] of Object.entries(request.input_overrides ?? {})) {
+      console.error(`run-workflow: ${step.uses}: input ${key} set to '${value}' by the test`);
+      withInputs[key] = value;
+    }
     // Composite steps see the calling step's env on top of the job's.
     const saved = { ...addedEnv };
     Object.assign(addedEnv, stepEnv);
