@@ -31,16 +31,18 @@ workflow_path, action_path, bin_dir = sys.argv[1:4]
 workflow = yaml.safe_load(open(workflow_path))
 action = yaml.safe_load(open(action_path))
 action_outputs = set(action["outputs"])
-problems, checked_flags, skipped = [], 0, set()
+problems, checked_flags, checked_steps, skipped = [], 0, 0, set()
 help_cache = {}
 
 def help_text(command):
+    """The command's --help: `switchyard run` for the pipeline, else the step's executable."""
     if command not in help_cache:
-        executable = os.path.join(bin_dir, f"switchyard-{command}")
-        if not os.access(executable, os.X_OK):
+        argv = ([os.path.join(bin_dir, "switchyard"), "run"] if command == "run"
+                else [os.path.join(bin_dir, f"switchyard-{command}")])
+        if not os.access(argv[0], os.X_OK):
             help_cache[command] = None
         else:
-            help_cache[command] = subprocess.run([executable, "--help"], capture_output=True,
+            help_cache[command] = subprocess.run(argv + ["--help"], capture_output=True,
                                                  text=True, timeout=30).stdout
     return help_cache[command]
 
@@ -55,6 +57,7 @@ for job_name, job in workflow["jobs"].items():
             if text is None:
                 skipped.add(command)
                 continue
+            checked_steps += 1
             for line in str(step["with"].get("args", "")).splitlines():
                 flag = line.strip()
                 if flag.startswith("--"):
@@ -79,10 +82,10 @@ for problem in problems:
     print(f"FAIL: {problem}", file=sys.stderr)
 if problems:
     sys.exit(1)
-if checked_flags == 0:
-    sys.exit("FAIL: no flag was checked; are the step binaries built?")
+if checked_steps == 0:
+    sys.exit("FAIL: no step was checked; are the step binaries built?")
 note = f" (not built, not checked: {', '.join(sorted(skipped))})" if skipped else ""
-print(f"ok: {checked_flags} flags in the example workflow exist in the steps' --help{note}; every output read is declared")
+print(f"ok: {workflow_path}: {checked_steps} action step(s), {checked_flags} flag(s) that exist in the steps' --help{note}; every output read is declared")
 EOF
 
 check() {
@@ -91,8 +94,22 @@ check() {
 check "$source_dir/examples/github-workflow.yml"
 
 # The checker itself can fail: a flag the step lacks, an output nobody declares.
-sed 's/^            --store$/            --bucket/; s/outputs.app-version }}/outputs.app-release }}/' \
-  "$source_dir/examples/github-workflow.yml" >"$work/broken.yml"
+cat >"$work/broken.yml" <<'EOF'
+on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - id: push
+        uses: ./action
+        with:
+          command: push-artifact
+          args: |
+            --bucket
+            s3://example/hello
+            target/hello.jar
+      - run: echo "${{ steps.push.outputs.app-release }}"
+EOF
 if check "$work/broken.yml" 2>"$work/stderr"; then
   echo "FAIL: the checker accepted a workflow with --bucket and app-release" >&2
   exit 1

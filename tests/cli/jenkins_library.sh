@@ -61,3 +61,18 @@ TEST_BASE_URL="http://127.0.0.1:$(cat "$work/port")" \
   SWITCHYARD_SOURCE_DIR="$source_dir" SWITCHYARD_BIN_DIR="$bin_dir" \
   groovy -cp "$source_dir/jenkins/src:$source_dir/tests/jenkins" \
   "$source_dir/tests/jenkins/switchyard_test.groovy"
+
+# The GitHub example and the Jenkinsfile run the same commands with the same
+# arguments: each `uses: ./action` step's command and args lines against the
+# switchyard() calls the Jenkinsfile test recorded.
+"$python" - "$source_dir/examples/github-workflow.yml" "$work/scratch/jenkinsfile-calls.json" <<'EOF'
+import json, sys, yaml
+workflow = yaml.safe_load(open(sys.argv[1]))
+github = [[step["with"]["command"], [line for line in str(step["with"].get("args", "")).splitlines()]]
+          for job in workflow["jobs"].values() for step in job.get("steps", [])
+          if str(step.get("uses", "")).startswith("./action")]
+jenkins = json.load(open(sys.argv[2]))
+if github != jenkins:
+    sys.exit(f"FAIL: the examples differ:\n  examples/github-workflow.yml runs {github}\n  examples/Jenkinsfile runs {jenkins}")
+print(f"ok: examples/github-workflow.yml and examples/Jenkinsfile run the same commands: {github}")
+EOF

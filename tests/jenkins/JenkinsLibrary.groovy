@@ -37,6 +37,7 @@ class JenkinsLibrary {
                            'anyOf', 'branch', 'label', 'disableConcurrentBuilds', 'timestamps', 'timeout']) {
       binding.setVariable(keyword, runBlock)
     }
+    binding.setVariable('any', 'any')  // agent any
     // Assignments in environment {} set env; `env.X` inside it still reads env.
     binding.setVariable('environment', { Closure block ->
       block.resolveStrategy = Closure.DELEGATE_FIRST

@@ -298,18 +298,20 @@ tests['examples/Jenkinsfile compiles, and calls real steps with known parameters
     switchyardVerifyHealth: ['urls', 'timeout', 'expectStatus', 'expectVersion', 'expectJson', 'headers', 'successes',
                              'cacert', 'secrets', 'binDir', 'config', 'environment', 'failOnError'],
   ]
-  assert calls*.step.findAll { it } == ['build-jar', 'push-artifact', 'switch-traffic']: calls
-  assert calls*.var.count('switchyardVerifyHealth') == 1: calls
+  assert calls: 'the example calls no switchyard global'
   for (Map call : calls) {
     Set unknown = call.keySet() - 'var' - known[call.var]
     assert unknown.isEmpty(): "${call.var}: unknown parameters ${unknown}"
-    assert call.var != 'switchyard' || call.step in io.switchyard.Command.STEPS
+    assert call.var != 'switchyard' || !call.step || call.step in io.switchyard.Command.STEPS
     assert call.args == null || (call.args instanceof List && !call.args.contains(null)): call
   }
-  assert environment.PUBLIC_HEALTH_URL == 'https://hello.example.org/actuator/health'
+  // What it runs, for jenkins_library.sh to compare with the GitHub example:
+  // one [command, args] per call, as the words after `switchyard`.
+  new File(work, 'jenkinsfile-calls.json').text = groovy.json.JsonOutput.toJson(
+    calls.findAll { it.var == 'switchyard' }.collect { [it.step ?: 'run', it.args ?: []] })
   // Every flag the example passes is one the built step knows.
   int checked = 0
-  for (Map call : calls.findAll { it.var == 'switchyard' }) {
+  for (Map call : calls.findAll { it.var == 'switchyard' && it.step }) {
     File executable = new File(binDir, "switchyard-${call.step}")
     if (!executable.canExecute()) {
       println "  (switchyard-${call.step} is not built: its flags are not checked)"
