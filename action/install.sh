@@ -14,11 +14,13 @@
 #            source; `uses: ./action` (the action inside the workspace) always
 #            builds its source, which is what is being tested there
 #
-#   install.sh plan     decide the mode; write mode, version, prefix and
-#                       cache-key to $GITHUB_OUTPUT (for actions/cache)
-#   install.sh install  install by $INPUT_INSTALL (a mode `plan` decided);
-#                       write bin-dir to $GITHUB_OUTPUT and to $GITHUB_PATH
-#   install.sh          both
+# The action runs it twice, around its actions/cache step, by
+# SWITCHYARD_INSTALL_PHASE:
+#   plan     decide the mode; write mode, version, prefix and cache-key to
+#            $GITHUB_OUTPUT (for actions/cache)
+#   install  install by $INPUT_INSTALL (a mode `plan` decided); write bin-dir
+#            to $GITHUB_OUTPUT and to $GITHUB_PATH
+#   (unset)  both
 #
 # Environment: INPUT_INSTALL, INPUT_VERSION, SWITCHYARD_CACHE_HIT (the cache
 # step's output), SWITCHYARD_DOWNLOAD_URL (a mirror of the release downloads;
@@ -41,9 +43,9 @@ error() {
   echo "::error title=switchyard::${message//$'\n'/%0A}" >&2
   exit "$code"
 }
-output() { echo "$1=$2" >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set; run this from a GitHub Actions step}"; }
+write_output() { echo "$1=$2" >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set; run this from a GitHub Actions step}"; }
 publish_bin_dir() {
-  output bin-dir "$1"
+  write_output bin-dir "$1"
   echo "$1" >>"${GITHUB_PATH:?GITHUB_PATH is not set; run this from a GitHub Actions step}"
 }
 
@@ -113,14 +115,14 @@ plan() {
     source | none) version="" ;;
     *) error 2 "install: '$mode' is not auto, release, source or none; fix the action's install input" ;;
   esac
-  output mode "$mode"
-  output version "$version"
+  write_output mode "$mode"
+  write_output version "$version"
   if [[ "$mode" == source ]]; then
-    output prefix "$(source_prefix)"
-    output cache-key "$(source_cache_key)"
+    write_output prefix "$(source_prefix)"
+    write_output cache-key "$(source_cache_key)"
   else
-    output prefix ""
-    output cache-key ""
+    write_output prefix ""
+    write_output cache-key ""
   fi
 }
 
@@ -212,14 +214,14 @@ install_source() {
 
 install() {
   case "${INPUT_INSTALL:-}" in
-    none) output bin-dir "" ;;
+    none) write_output bin-dir "" ;;
     release) install_release ;;
     source) install_source ;;
-    *) error 2 "install: '${INPUT_INSTALL:-}' is not release, source or none; run 'install.sh plan' first" ;;
+    *) error 2 "install: '${INPUT_INSTALL:-}' is not release, source or none; run the plan phase first" ;;
   esac
 }
 
-case "${1:-}" in
+case "${SWITCHYARD_INSTALL_PHASE:-}" in
   plan) plan ;;
   install) install ;;
   "")
@@ -231,5 +233,5 @@ case "${1:-}" in
     rm -f "$planned"
     INPUT_INSTALL=$INPUT_INSTALL install
     ;;
-  *) error 2 "install.sh: '$1' is not plan or install" ;;
+  *) error 2 "install.sh: SWITCHYARD_INSTALL_PHASE '$SWITCHYARD_INSTALL_PHASE' is not plan or install" ;;
 esac

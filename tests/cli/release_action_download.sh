@@ -144,7 +144,7 @@ echo "ok: a failed download exits 3 and names the URL"
 # --- auto with the digest: plans a release ---------------------------------------
 : >"$work/github_output"
 env -i PATH=/usr/bin:/bin GITHUB_ACTION_PATH="$action" GITHUB_OUTPUT="$work/github_output" \
-  RUNNER_TEMP="$work/runner_temp" INPUT_INSTALL=auto bash "$action/install.sh" plan 2>"$work/stderr" ||
+  RUNNER_TEMP="$work/runner_temp" INPUT_INSTALL=auto SWITCHYARD_INSTALL_PHASE=plan bash "$action/install.sh" 2>"$work/stderr" ||
   fail "auto plan: $(cat "$work/stderr")"
 grep -qx "mode=release" "$work/github_output" || fail "auto with a digest planned: $(cat "$work/github_output")"
 grep -qx "version=1.2.3" "$work/github_output" || fail "auto with a digest: version: $(cat "$work/github_output")"
