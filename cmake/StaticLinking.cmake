@@ -56,6 +56,12 @@ macro(switchyard_static_targets)
   endif()
   set(SWITCHYARD_YAML_CPP switchyard_static_yaml_cpp)
 
+  # libzip through pkg-config (PkgConfig::LIBZIP) finds the static build's
+  # libzip.pc first (CMAKE_PREFIX_PATH); its archive needs zlib after it.
+  if(TARGET PkgConfig::LIBZIP)
+    set_property(TARGET PkgConfig::LIBZIP APPEND PROPERTY INTERFACE_LINK_LIBRARIES ZLIB::ZLIB)
+  endif()
+
   # The from-source libcurl must be the one found: a shared or Debian libcurl
   # here would pull Kerberos and LDAP back in.
   get_target_property(curl_location CURL::libcurl LOCATION)
