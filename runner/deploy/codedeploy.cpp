@@ -399,11 +399,6 @@ CodeDeployOutcome follow_deployment(CodeDeployClient& client, CodeDeployOutcome 
     if (!last_overview || *last_overview != info->overview) {
       log::info("{}: {}", outcome.deployment_id, overview_line(info->overview));
       last_overview = info->overview;
-      const auto& o = info->overview;
-      auto total = static_cast<std::uint64_t>(o.pending + o.in_progress + o.succeeded + o.failed +
-                                              o.skipped + o.ready);
-      ci().progress("codedeploy " + outcome.deployment_id,
-                    static_cast<std::uint64_t>(o.succeeded + o.failed + o.skipped), total);
     }
     if (info->finished()) {
       if (info->status == "Succeeded") return outcome;
