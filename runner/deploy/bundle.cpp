@@ -358,9 +358,12 @@ Result<BundleInput> bundle_input_from(const Config& config, const fs::path& jar,
   if (!nginx_url) return nginx_url.error();
   auto health_path = config.string("health.path");
   if (!health_path) return health_path.error();
+  // target.nginx.url may name a path (/version); the health path goes on
+  // its origin.
   std::string url = *nginx_url;
-  while (!url.empty() && url.back() == '/')
-    url.pop_back();
+  auto scheme = url.find("://");
+  auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path != std::string::npos) url.resize(path);
   input.validate_url = url + (health_path->starts_with('/') ? "" : "/") + *health_path;
 
   // The hooks' timeouts fit what they wait for, with a minute to spare for
@@ -394,8 +397,9 @@ Result<BundleInput> bundle_input_from(const Config& config, const fs::path& jar,
 std::string render_appspec(const BundleInput& input) {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  out << YAML::Key << "version" << YAML::Value << YAML::DoubleQuoted << "0.0";
-  // AppSpec reads `version: 0.0` as the string "0.0"; quoting keeps it one.
+  // Unquoted: the agent loads the file with Ruby's YAML and accepts only the
+  // number 0.0 (ApplicationSpecification#supported_versions).
+  out << YAML::Key << "version" << YAML::Value << "0.0";
   out << YAML::Key << "os" << YAML::Value << "linux";
   out << YAML::Key << "files" << YAML::Value << YAML::BeginSeq;
   out << YAML::BeginMap << YAML::Key << "source" << YAML::Value << "switchyard" << YAML::Key
