@@ -357,5 +357,29 @@ TEST_F(CodeDeployDeploy, TheStandInRefusesAWrongMemberAndAWrongSignature) {
       << refused.error().message;
 }
 
+// bench/codedeploy.sh's entry into the library until request-deploy --via
+// codedeploy exists: one deploy_with_codedeploy --no-wait (bundle, upload,
+// CreateDeployment) against the peers the script started. Disabled unless
+// the script runs it (--gtest_also_run_disabled_tests) with its settings.
+TEST(CodeDeployBench, DISABLED_RequestToCreateDeployment) {
+  const char* config_path = std::getenv("SWITCHYARD_BENCH_CODEDEPLOY_CONFIG");
+  const char* jar = std::getenv("SWITCHYARD_BENCH_CODEDEPLOY_JAR");
+  const char* release = std::getenv("SWITCHYARD_BENCH_CODEDEPLOY_RELEASE");
+  if (config_path == nullptr || jar == nullptr || release == nullptr) {
+    GTEST_SKIP() << "run by bench/codedeploy.sh, which sets SWITCHYARD_BENCH_CODEDEPLOY_*";
+  }
+  ConfigLoadOptions options;
+  options.path = config_path;
+  auto config = Config::load(options);
+  ASSERT_TRUE(config) << config.error().message;
+  CodeDeployRequest request;
+  request.artifact = jar;
+  request.release = release;
+  request.wait = false;
+  auto outcome = deploy_with_codedeploy(*config, request);
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_FALSE(outcome->deployment_id.empty());
+}
+
 }  // namespace
 }  // namespace switchyard
