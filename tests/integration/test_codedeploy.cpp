@@ -12,12 +12,17 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <thread>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include "runner/aws/codedeploy.hpp"
 #include "runner/aws/s3_client.hpp"
 #include "runner/core/config.hpp"
 #include "runner/core/manifest.hpp"
 #include "runner/deploy/codedeploy.hpp"
+#include "runner/util/interrupt.hpp"
 #include "runner/util/sha256.hpp"
 #include "tests/integration/codedeploy_harness.hpp"
 #include "tests/integration/s3_harness.hpp"
@@ -314,6 +319,32 @@ TEST_F(CodeDeployDeploy, StopOnTimeoutStopsItWithRollback) {
   ASSERT_EQ(stops.size(), 1u);
   EXPECT_TRUE(stops[0]["body"].as_object()["autoRollbackEnabled"].as_bool());
   expect_every_request_valid();
+}
+
+// Ctrl-C while waiting stops the deployment with a rollback and exits 130.
+// The interrupt flag cannot be cleared, so this runs in a child process.
+TEST_F(CodeDeployDeploy, CtrlCStopsTheDeploymentWithRollbackAndExits130) {
+  start_standin({"--scenario", "slow"});
+  auto options = request();
+  auto loaded = config();
+  EXPECT_EXIT(
+      {
+        install_interrupt_handlers();
+        std::thread ctrl_c([] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+          ::kill(::getpid(), SIGINT);
+        });
+        ctrl_c.detach();
+        auto outcome = deploy_with_codedeploy(loaded, options);
+        std::fprintf(stderr, "outcome: %s\n",
+                     outcome ? outcome->message.c_str() : outcome.error().message.c_str());
+        std::_Exit(outcome ? static_cast<int>(outcome->exit_code) : 99);
+      },
+      ::testing::ExitedWithCode(130),
+      "outcome: d-STANDIN0001: interrupted; asked CodeDeploy to stop the deployment and roll back");
+  auto stops = m_standin->requests_for("StopDeployment");
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_TRUE(stops[0]["body"].as_object()["autoRollbackEnabled"].as_bool());
 }
 
 TEST_F(CodeDeployDeploy, AnUnreachableEndpointIsExit3) {
