@@ -3,6 +3,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include "runner/aws/sigv4.hpp"
 #include "runner/core/log.hpp"
 #include "runner/net/http.hpp"
+#include "runner/util/process.hpp"
 #include "runner/util/xml.hpp"
 
 namespace switchyard {
@@ -619,6 +622,257 @@ Result<std::optional<AwsCredentials>> from_profile_role(const AwsChainOptions& o
   return std::optional<AwsCredentials>(std::move(*credentials));
 }
 
+// --- credential_process ---------------------------------------------------------
+
+// Splits a credential_process command line the way the AWS CLI does
+// (shlex, POSIX rules: whitespace separates, '...' is literal, "..." keeps
+// backslash escapes of " and \, a backslash outside quotes escapes the next
+// character). No shell runs it. Nullopt for an unclosed quote.
+std::optional<std::vector<std::string>> split_command_line(std::string_view text) {
+  std::vector<std::string> out;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) out.push_back(std::exchange(word, {}));
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+    } else if (c == '\'') {
+      auto end = text.find('\'', i + 1);
+      if (end == std::string_view::npos) return std::nullopt;
+      word += text.substr(i + 1, end - i - 1);
+      i = end;
+    } else if (c == '"') {
+      std::size_t j = i + 1;
+      for (; j < text.size() && text[j] != '"'; ++j) {
+        if (text[j] == '\\' && j + 1 < text.size() && (text[j + 1] == '"' || text[j + 1] == '\\')) {
+          ++j;
+        }
+        word += text[j];
+      }
+      if (j >= text.size()) return std::nullopt;
+      i = j;
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) out.push_back(word);
+  return out;
+}
+
+// credential_process in the profile: runs the command (an argument vector,
+// no shell) and reads the JSON it prints: Version 1, AccessKeyId,
+// SecretAccessKey, optional SessionToken and Expiration (ISO 8601).
+Result<std::optional<AwsCredentials>> from_credential_process(const Profile& profile) {
+  std::string command = profile_value(profile, "credential_process");
+  if (command.empty()) return std::optional<AwsCredentials>();
+  std::string where = "AWS profile '" + profile.name + "': credential_process";
+  auto argv = split_command_line(command);
+  if (!argv || argv->empty()) {
+    return usage_error(where + " has an unclosed quote or no command; fix it in " +
+                       profile.config.shown);
+  }
+  ProcessSpec spec;
+  spec.argv = *argv;
+  spec.timeout = std::chrono::minutes(1);
+  std::string output;
+  std::string first_error;
+  auto ran = run_process(spec, [&](Stream stream, std::string_view line) {
+    if (stream == Stream::Stdout) {
+      output += std::string(line) + "\n";
+    } else if (first_error.empty()) {
+      first_error = std::string(line);
+    }
+  });
+  if (!ran) {
+    return unavailable(where + " " + spec.argv[0] + ": " + ran.error().message);
+  }
+  if (!ran->succeeded()) {
+    return unavailable(
+        where + " " + spec.argv[0] +
+        (ran->timed_out ? " did not finish in 60s" : " exited " + std::to_string(ran->exit_code)) +
+        (first_error.empty() ? "" : " (" + first_error + ")") +
+        "; run it by hand to see why (e.g. log in again)");
+  }
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(output, ec);
+  if (ec || !json.is_object()) {
+    return unavailable(where + " " + spec.argv[0] +
+                       ": its output is not a JSON object; it must print {\"Version\": 1, "
+                       "\"AccessKeyId\": ..., \"SecretAccessKey\": ...}");
+  }
+  const auto& object = json.as_object();
+  auto text = [&](const char* key) -> std::string {
+    const auto* value = object.if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+  };
+  AwsCredentials credentials;
+  credentials.secret_access_key = text("SecretAccessKey");
+  credentials.session_token = text("SessionToken");
+  add_secret(credentials.secret_access_key);
+  add_secret(credentials.session_token);
+  const auto* version = object.if_contains("Version");
+  if (version == nullptr || !version->is_int64() || version->as_int64() != 1) {
+    return unavailable(where + " " + spec.argv[0] +
+                       ": its output has no \"Version\": 1; it must follow the AWS CLI's "
+                       "credential_process format");
+  }
+  credentials.access_key_id = text("AccessKeyId");
+  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
+    return unavailable(where + " " + spec.argv[0] +
+                       ": its output lacks AccessKeyId or SecretAccessKey; fix the program");
+  }
+  if (std::string expiration = text("Expiration"); !expiration.empty()) {
+    credentials.expiration = parse_iso8601_utc(expiration);
+    if (!credentials.expiration) {
+      return unavailable(where + " " + spec.argv[0] + ": Expiration " + expiration +
+                         " is not an ISO 8601 time; fix the program");
+    }
+  }
+  credentials.source = "credential_process (profile '" + profile.name + "')";
+  return std::optional<AwsCredentials>(std::move(credentials));
+}
+
+// --- IAM Identity Center (SSO) -------------------------------------------------
+
+std::string sha1_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += k_hex[digest[i] >> 4];
+    out += k_hex[digest[i] & 15];
+  }
+  return out;
+}
+
+// An IAM Identity Center profile: sso_session (naming an [sso-session NAME]
+// section with sso_start_url and sso_region) or the legacy sso_start_url +
+// sso_region in the profile, with sso_account_id and sso_role_name. The
+// access token comes from the cache `aws sso login` writes
+// (~/.aws/sso/cache/<sha1 of the session name or start URL>.json); the
+// portal's GetRoleCredentials turns it into role credentials.
+Result<std::optional<AwsCredentials>> from_sso(const AwsChainOptions& options,
+                                               const Profile& profile) {
+  std::string session = value_of(profile.in_config, "sso_session");
+  std::string start_url = value_of(profile.in_config, "sso_start_url");
+  if (session.empty() && start_url.empty()) return std::optional<AwsCredentials>();
+  std::string where = "AWS profile '" + profile.name + "'";
+  std::string sso_region = value_of(profile.in_config, "sso_region");
+  std::string cache_key = start_url;
+  if (!session.empty()) {
+    auto section = profile.config_ini.find("sso-session " + session);
+    if (section == profile.config_ini.end()) {
+      return usage_error(where + ": sso_session " + session + " has no [sso-session " + session +
+                         "] section in " + profile.config.shown + "; run aws configure sso");
+    }
+    sso_region = value_of(&section->second, "sso_region");
+    start_url = value_of(&section->second, "sso_start_url");
+    cache_key = session;
+  }
+  std::string account = value_of(profile.in_config, "sso_account_id");
+  std::string role = value_of(profile.in_config, "sso_role_name");
+  if (sso_region.empty() || start_url.empty() || account.empty() || role.empty()) {
+    return usage_error(where +
+                       ": an IAM Identity Center profile needs sso_start_url, "
+                       "sso_region, sso_account_id and sso_role_name; run aws configure "
+                       "sso");
+  }
+  std::string login = "aws sso login --profile " + profile.name;
+  fs::path cache =
+      home_directory(options) / ".aws" / "sso" / "cache" / (sha1_hex(cache_key) + ".json");
+  std::ifstream in(cache);
+  if (!in) {
+    return unavailable(where + ": no IAM Identity Center token in ~/.aws/sso/cache for " +
+                       start_url + "; run " + login);
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  boost::system::error_code ec;
+  boost::json::value token_json = boost::json::parse(content.str(), ec);
+  if (ec || !token_json.is_object()) {
+    return unavailable(where + ": " + cache.string() + " is not JSON; run " + login);
+  }
+  const auto& token_object = token_json.as_object();
+  auto token_text = [&](const char* key) -> std::string {
+    const auto* value = token_object.if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+  };
+  std::string access_token = token_text("accessToken");
+  add_secret(access_token);
+  auto expires = parse_iso8601_utc(token_text("expiresAt"));
+  if (access_token.empty() || !expires || *expires <= std::chrono::system_clock::now()) {
+    return unavailable(where + ": the IAM Identity Center token for " + start_url +
+                       " has expired; run " + login);
+  }
+
+  std::string endpoint = "https://portal.sso." + sso_region + ".amazonaws.com";
+  if (auto set = env_of(options, "AWS_ENDPOINT_URL_SSO")) {
+    endpoint = *set;
+  } else if (auto any = env_of(options, "AWS_ENDPOINT_URL")) {
+    endpoint = *any;
+  }
+  while (!endpoint.empty() && endpoint.back() == '/')
+    endpoint.pop_back();
+  HttpRequest request;
+  request.url = endpoint + "/federation/credentials?account_id=" + aws_uri_encode(account, true) +
+                "&role_name=" + aws_uri_encode(role, true);
+  request.headers = {{"x-amz-sso_bearer_token", access_token}};
+  request.timeout = options.sts_timeout;
+  request.tls.ca_file = options.ca_file;
+  HttpOutcome outcome = http_send_with_retries(request, RetryPolicy{});
+  if (!outcome.response) {
+    return unavailable(where + ": IAM Identity Center at " + endpoint + ": " +
+                       outcome.failure_text + "; check the network and sso_region");
+  }
+  if (outcome.response->status == 401 || outcome.response->status == 403) {
+    return unavailable(where + ": IAM Identity Center refused the token (HTTP " +
+                       std::to_string(outcome.response->status) + ") for account " + account +
+                       " role " + role + "; run " + login + ", and check the role is assigned");
+  }
+  if (outcome.response->status != 200) {
+    return unavailable(where + ": IAM Identity Center GetRoleCredentials answered HTTP " +
+                       std::to_string(outcome.response->status) + "; try again");
+  }
+  boost::json::value answer = boost::json::parse(outcome.response->body, ec);
+  const boost::json::object* role_credentials = nullptr;
+  if (!ec && answer.is_object()) {
+    const auto* member = answer.as_object().if_contains("roleCredentials");
+    if (member != nullptr && member->is_object()) role_credentials = &member->as_object();
+  }
+  if (role_credentials == nullptr) {
+    return unavailable(where + ": IAM Identity Center's answer has no roleCredentials; try again");
+  }
+  auto text = [&](const char* key) -> std::string {
+    const auto* value = role_credentials->if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+  };
+  AwsCredentials credentials;
+  credentials.access_key_id = text("accessKeyId");
+  credentials.secret_access_key = text("secretAccessKey");
+  credentials.session_token = text("sessionToken");
+  add_secret(credentials.secret_access_key);
+  add_secret(credentials.session_token);
+  if (const auto* expiration = role_credentials->if_contains("expiration");
+      expiration != nullptr && (expiration->is_int64() || expiration->is_uint64())) {
+    // Milliseconds since the epoch.
+    credentials.expiration =
+        SystemTime(std::chrono::milliseconds(expiration->to_number<std::int64_t>()));
+  }
+  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
+    return unavailable(where + ": IAM Identity Center's answer lacks the keys; try again");
+  }
+  credentials.source = "IAM Identity Center (profile '" + profile.name + "', role " + role + ")";
+  return std::optional<AwsCredentials>(std::move(credentials));
+}
+
 std::string none_found_message(const AwsChainOptions& options, const Profile& profile,
                                bool explicit_profile) {
   std::string message = "AWS credentials: none found; looked in ";
@@ -671,7 +925,18 @@ Result<AwsCredentials> resolve_chain(const AwsChainOptions& options, int depth) 
   auto role = from_profile_role(options, *profile, depth);
   if (!role) return role.error();
   if (*role) return std::move(**role);
-  auto keys = from_profile_keys(*profile);
+  // As the AWS CLI orders them: IAM Identity Center, keys in
+  // ~/.aws/credentials, credential_process, keys in ~/.aws/config.
+  auto sso = from_sso(options, *profile);
+  if (!sso) return sso.error();
+  if (*sso) return std::move(**sso);
+  auto keys = keys_in_file(*profile, profile->in_credentials, profile->credentials);
+  if (!keys) return keys.error();
+  if (*keys) return std::move(**keys);
+  auto process = from_credential_process(*profile);
+  if (!process) return process.error();
+  if (*process) return std::move(**process);
+  keys = keys_in_file(*profile, profile->in_config, profile->config);
   if (!keys) return keys.error();
   if (*keys) return std::move(**keys);
 

@@ -415,6 +415,7 @@ Result<std::optional<S3ObjectInfo>> S3Client::head_object(const std::string& buc
   S3ObjectInfo info;
   info.size = std::strtoull(response->header("Content-Length").c_str(), nullptr, 10);
   info.etag = response->header("ETag");
+  info.version_id = response->header("x-amz-version-id");
   return std::optional<S3ObjectInfo>(info);
 }
 

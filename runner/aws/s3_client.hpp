@@ -86,6 +86,7 @@ struct S3Settings {
 struct S3ObjectInfo {
   std::uint64_t size = 0;
   std::string etag;
+  std::string version_id;  // x-amz-version-id; "" when the bucket is not versioned
 };
 
 struct S3UploadResult {

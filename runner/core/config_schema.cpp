@@ -111,6 +111,26 @@ const std::vector<ConfigKey>& config_schema() {
        "how long the new version has to answer through nginx before the switch is undone"},
       {"target.keep_warm", Time, "0s",
        "how long the previous slot keeps running after a switch, for an instant rollback"},
+
+      // deploy.codedeploy: request-deploy --via codedeploy (docs/AWS.md, "CodeDeploy").
+      {"deploy.codedeploy.application", String, "", "the CodeDeploy application's name"},
+      {"deploy.codedeploy.deployment_group", String, "",
+       "the deployment group (IN_PLACE; BLUE_GREEN groups are refused)"},
+      {"deploy.codedeploy.bundle_store", String, "",
+       "where the revision zip is uploaded: s3://bucket/prefix (default: artifact.store when it "
+       "is s3://)"},
+      {"deploy.codedeploy.deployment_config", String, "",
+       "the deployment configuration, e.g. CodeDeployDefault.OneAtATime (default: the group's)"},
+      {"deploy.codedeploy.file_exists_behavior", String, "OVERWRITE",
+       "what the agent does with files already at the staging directory",
+       "DISALLOW|OVERWRITE|RETAIN"},
+      {"deploy.codedeploy.wait", Time, "30m",
+       "how long request-deploy follows the deployment before it exits 1 (it keeps running)"},
+      {"deploy.codedeploy.region", String, "",
+       "the CodeDeploy region (default: artifact.region, AWS_REGION, the profile's)"},
+      {"deploy.codedeploy.endpoint", String, "",
+       "the CodeDeploy endpoint URL (default: AWS_ENDPOINT_URL_CODEDEPLOY, then "
+       "AWS_ENDPOINT_URL, then AWS's)"},
   };
   return schema;
 }

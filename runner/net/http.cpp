@@ -347,11 +347,9 @@ HttpOutcome http_send(const HttpRequest& request) {
   return outcome;
 }
 
-namespace {
-
 // Full jitter between half and all of the exponential step, so clients that
 // failed together do not retry together.
-Duration backoff_for(int retry, const RetryPolicy& policy) {
+Duration retry_backoff(int retry, const RetryPolicy& policy) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   auto step = policy.first_backoff.count();
   for (int i = 1; i < retry && step < policy.max_backoff.count(); ++i)
@@ -360,6 +358,8 @@ Duration backoff_for(int retry, const RetryPolicy& policy) {
   std::uniform_int_distribution<Duration::rep> pick(step / 2, std::max<Duration::rep>(step, 0));
   return Duration(pick(random));
 }
+
+namespace {
 
 // A "Retry-After: N" (seconds) answer, capped by the policy's longest wait.
 Duration retry_after(const HttpOutcome& outcome, const RetryPolicy& policy) {
@@ -391,7 +391,7 @@ HttpOutcome http_send_with_retries(const HttpRequest& request, const RetryPolicy
   HttpOutcome outcome;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) {
-      Duration wait = std::max(backoff_for(attempt - 1, policy), retry_after(outcome, policy));
+      Duration wait = std::max(retry_backoff(attempt - 1, policy), retry_after(outcome, policy));
       std::string why = outcome.response ? "status " + std::to_string(outcome.response->status)
                                          : outcome.failure_text;
       log::debug("{} {}: {}; retrying in {} (attempt {} of {})", request.method,

@@ -72,6 +72,12 @@ struct RetryPolicy {
   std::function<bool(long status)> retry_status = [](long s) { return s >= 500 || s == 429; };
 };
 
+// The wait before retry number `retry` (1-based): exponential from
+// `policy.first_backoff`, capped at `policy.max_backoff`, jittered between
+// half and all of the step so clients that failed together do not retry
+// together.
+Duration retry_backoff(int retry, const RetryPolicy& policy);
+
 // Sends with retries and jittered exponential backoff, for idempotent calls
 // (GET, PUT of a whole object or part). Transport failures other than TLS
 // and `retry_status` answers are retried; a "Retry-After: N" answer waits at

@@ -404,5 +404,131 @@ TEST_F(AwsChainIntegration, ProviderRefreshesWebIdentityCredentialsNearExpiry) {
   EXPECT_EQ(sts.requests().size(), 2u);
 }
 
+// --- IAM Identity Center and credential_process ---------------------------------
+
+// The token cache `aws sso login` leaves: ~/.aws/sso/cache/<sha1 of the
+// session name (or the legacy start URL)>.json.
+std::string sso_cache_entry(const std::string& token, std::chrono::minutes valid_for) {
+  auto when = std::chrono::system_clock::now() + valid_for;
+  std::time_t time = std::chrono::system_clock::to_time_t(when);
+  char expires[32];
+  std::strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&time));
+  return "{\"startUrl\": \"https://acme.awsapps.com/start\", \"region\": \"eu-west-2\", "
+         "\"accessToken\": \"" +
+         token + "\", \"expiresAt\": \"" + expires + "\"}";
+}
+
+TEST_F(AwsChainIntegration, SsoSessionProfileGetsRoleCredentialsFromThePortal) {
+  StandIn& portal = start_standin();
+  m_env["AWS_ENDPOINT_URL_SSO"] = portal.url();
+  write(".aws/config",
+        "[profile dev]\nsso_session = my-sso\nsso_account_id = 123456789012\n"
+        "sso_role_name = Deployer\nregion = eu-west-2\n"
+        "[sso-session my-sso]\nsso_start_url = https://acme.awsapps.com/start\n"
+        "sso_region = eu-west-2\nsso_registration_scopes = sso:account:access\n");
+  write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json",
+        sso_cache_entry("sso-access-token-0001", std::chrono::minutes(60)));
+  auto credentials = resolve_aws_credentials(options("dev"));
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "ASIASSO1");
+  EXPECT_EQ(credentials->secret_access_key, "sso-secret-1");
+  EXPECT_EQ(credentials->session_token, "sso-session-token-1");
+  EXPECT_EQ(credentials->source, "IAM Identity Center (profile 'dev', role Deployer)");
+  ASSERT_TRUE(credentials->expiration.has_value());
+  EXPECT_GT(*credentials->expiration, std::chrono::system_clock::now() + std::chrono::minutes(59));
+
+  auto requests = portal.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(str(requests[0], "method"), "GET");
+  EXPECT_EQ(str(requests[0], "path"),
+            "/federation/credentials?account_id=123456789012&role_name=Deployer");
+  EXPECT_EQ(header_of(requests[0], "x-amz-sso_bearer_token"), "sso-access-token-0001");
+  EXPECT_EQ(mask_secrets("sso-access-token-0001 sso-secret-1"), "*** ***");
+}
+
+TEST_F(AwsChainIntegration, LegacySsoProfileReadsTheCacheByStartUrl) {
+  StandIn& portal = start_standin();
+  m_env["AWS_ENDPOINT_URL_SSO"] = portal.url();
+  write(".aws/config",
+        "[profile old]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-west-2\n"
+        "sso_account_id = 123456789012\nsso_role_name = Deployer\n");
+  write(".aws/sso/cache/40169cea58ca6cbf23fb27b2542923fb5f524af0.json",
+        sso_cache_entry("sso-access-token-0001", std::chrono::minutes(60)));
+  auto credentials = resolve_aws_credentials(options("old"));
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "ASIASSO1");
+}
+
+TEST_F(AwsChainIntegration, AnExpiredSsoTokenSaysToLogInAgain) {
+  StandIn& portal = start_standin();
+  m_env["AWS_ENDPOINT_URL_SSO"] = portal.url();
+  write(".aws/config",
+        "[profile dev]\nsso_session = my-sso\nsso_account_id = 123456789012\n"
+        "sso_role_name = Deployer\n"
+        "[sso-session my-sso]\nsso_start_url = https://acme.awsapps.com/start\n"
+        "sso_region = eu-west-2\n");
+  write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json",
+        sso_cache_entry("sso-access-token-0001", std::chrono::minutes(-5)));
+  auto credentials = resolve_aws_credentials(options("dev"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Unavailable);
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'dev': the IAM Identity Center token for https://acme.awsapps.com/start "
+            "has expired; run aws sso login --profile dev");
+  EXPECT_TRUE(portal.requests().empty());
+
+  // A token the portal does not know: refused, saying what to do.
+  write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json",
+        sso_cache_entry("revoked-token", std::chrono::minutes(60)));
+  credentials = resolve_aws_credentials(options("dev"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'dev': IAM Identity Center refused the token (HTTP 401) for account "
+            "123456789012 role Deployer; run aws sso login --profile dev, and check the role is "
+            "assigned");
+}
+
+TEST_F(AwsChainIntegration, CredentialProcessOutputIsReadWithItsExpiry) {
+  write("bin/creds",
+        "#!/bin/sh\n"
+        "[ \"$1\" = \"--role\" ] && [ \"$2\" = \"deploy er\" ] || { echo \"bad args: $*\" >&2; "
+        "exit 9; }\n"
+        "printf '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC\", \"SecretAccessKey\": "
+        "\"proc-secret\", \"SessionToken\": \"proc-token\", \"Expiration\": "
+        "\"2099-01-01T00:00:00Z\"}'\n");
+  fs::permissions(m_home / "bin/creds", fs::perms::owner_all);
+  write(".aws/config", "[profile proc]\ncredential_process = " + (m_home / "bin/creds").string() +
+                           " --role \"deploy er\"\n");
+  auto credentials = resolve_aws_credentials(options("proc"));
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "ASIAPROC");
+  EXPECT_EQ(credentials->secret_access_key, "proc-secret");
+  EXPECT_EQ(credentials->session_token, "proc-token");
+  EXPECT_EQ(credentials->source, "credential_process (profile 'proc')");
+  ASSERT_TRUE(credentials->expiration.has_value());
+  EXPECT_EQ(*credentials->expiration, *parse_iso8601_utc("2099-01-01T00:00:00Z"));
+  EXPECT_EQ(mask_secrets("proc-secret proc-token"), "*** ***");
+}
+
+TEST_F(AwsChainIntegration, ACredentialProcessThatFailsIsNamedWithItsError) {
+  write("bin/creds", "#!/bin/sh\necho 'token expired, log in again' >&2\nexit 3\n");
+  fs::permissions(m_home / "bin/creds", fs::perms::owner_all);
+  write(".aws/config",
+        "[profile proc]\ncredential_process = " + (m_home / "bin/creds").string() + "\n");
+  auto credentials = resolve_aws_credentials(options("proc"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.error().code, ExitCode::Unavailable);
+  EXPECT_EQ(credentials.error().message,
+            "AWS profile 'proc': credential_process " + (m_home / "bin/creds").string() +
+                " exited 3 (token expired, log in again); run it by hand to see why (e.g. log in "
+                "again)");
+
+  write("bin/creds", "#!/bin/sh\necho '{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'\n");
+  credentials = resolve_aws_credentials(options("proc"));
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_NE(credentials.error().message.find("its output has no \"Version\": 1"), std::string::npos)
+      << credentials.error().message;
+}
+
 }  // namespace
 }  // namespace switchyard::aws_credentials_integration

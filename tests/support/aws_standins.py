@@ -12,6 +12,10 @@ shapes:
   returns a session token; GET /latest/meta-data/iam/security-credentials/ (the
   role name) and .../<role> (JSON: Code, AccessKeyId, SecretAccessKey, Token,
   Expiration) answer 401 unless X-aws-ec2-metadata-token carries that token.
+- IAM Identity Center's portal: GET /federation/credentials?account_id=A&role_name=R
+  answers {"roleCredentials": {accessKeyId, secretAccessKey, sessionToken,
+  expiration (epoch milliseconds)}} when x-amz-sso_bearer_token carries
+  --sso-token, 401 otherwise (GetRoleCredentials, as the SSO API documents it).
 - Container credentials (the ECS / EKS Pod Identity agent): GET
   /container/credentials answers the same JSON when Authorization carries
   --container-token, 401 otherwise.
@@ -196,6 +200,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "application/json",
         )
 
+    # --- IAM Identity Center portal (GetRoleCredentials) ----------------------
+
+    def sso(self):
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        if self.headers.get("x-amz-sso_bearer_token") != self.state.args.sso_token:
+            return self.answer(401, json.dumps({"message": "Session token not found or invalid"}),
+                               "application/json")
+        if not query.get("account_id") or not query.get("role_name"):
+            return self.answer(400, json.dumps({"message": "account_id and role_name are required"}),
+                               "application/json")
+        n = self.state.next()
+        when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+            seconds=self.state.args.expires_in)
+        self.answer(
+            200,
+            json.dumps(
+                {
+                    "roleCredentials": {
+                        "accessKeyId": f"ASIASSO{n}",
+                        "secretAccessKey": f"sso-secret-{n}",
+                        "sessionToken": f"sso-session-token-{n}",
+                        "expiration": int(when.timestamp() * 1000),
+                    }
+                }
+            ),
+            "application/json",
+        )
+
     # --- dispatch ------------------------------------------------------------
 
     def do_POST(self):
@@ -216,6 +248,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.imds_get()
         if self.path == "/container/credentials":
             return self.container()
+        if self.path.startswith("/federation/credentials?"):
+            return self.sso()
         self.answer(404, "Not Found")
 
 
@@ -225,6 +259,7 @@ def main():
     parser.add_argument("--expires-in", type=int, default=3600)
     parser.add_argument("--sts-error", default="")
     parser.add_argument("--imds-role", default="switchyard-host")
+    parser.add_argument("--sso-token", default="sso-access-token-0001")
     parser.add_argument("--container-token", default="container-auth-token-0001")
     args = parser.parse_args()
 
