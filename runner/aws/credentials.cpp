@@ -20,7 +20,9 @@
 #include "runner/aws/sigv4.hpp"
 #include "runner/core/log.hpp"
 #include "runner/net/http.hpp"
+#include "runner/util/file_descriptor.hpp"
 #include "runner/util/process.hpp"
+#include "runner/util/strings.hpp"
 #include "runner/util/xml.hpp"
 
 namespace switchyard {
@@ -31,20 +33,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view k_sts_version = "2011-06-15";
 constexpr std::string_view k_imds_default_endpoint = "http://169.254.169.254";
 constexpr int k_imds_token_ttl_seconds = 21600;
-
-std::string trim(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  auto end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::optional<std::string> env_of(const AwsChainOptions& options, const std::string& name) {
   if (!options.env) return std::nullopt;
@@ -101,16 +89,16 @@ IniFile read_ini(const fs::path& path) {
   IniSection* section = nullptr;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::string text = trim(line);
+    std::string text(trim(line));
     if (text.empty() || text.front() == '#' || text.front() == ';') continue;
     if (text.front() == '[' && text.back() == ']') {
-      section = &file[trim(text.substr(1, text.size() - 2))];
+      section = &file[std::string(trim(text.substr(1, text.size() - 2)))];
       continue;
     }
     if (section == nullptr || line.front() == ' ' || line.front() == '\t') continue;
     auto separator = text.find_first_of("=:");
     if (separator == std::string::npos) continue;
-    (*section)[trim(text.substr(0, separator))] = trim(text.substr(separator + 1));
+    (*section)[std::string(trim(text.substr(0, separator)))] = trim(text.substr(separator + 1));
   }
   return file;
 }
@@ -299,12 +287,12 @@ Result<AwsCredentials> assume_role_with_web_identity(
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return usage_error("AWS credentials: web identity token file " + path.string() + " (" + where +
-                       "): cannot read it (" + std::strerror(errno) +
+                       "): cannot read it (" + errno_text() +
                        "); check the path, or for GitHub Actions grant `id-token: write`");
   }
   std::ostringstream text;
   text << in.rdbuf();
-  std::string token = trim(text.str());
+  std::string token(trim(text.str()));
   if (token.empty()) {
     return usage_error("AWS credentials: web identity token file " + path.string() + " (" + where +
                        ") is empty; the identity provider did not write a token");
@@ -397,7 +385,7 @@ Result<std::optional<AwsCredentials>> from_container(const AwsChainOptions& opti
     std::ifstream in(*token_file, std::ios::binary);
     if (!in) {
       return usage_error("AWS credentials: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *token_file +
-                         ": cannot read it (" + std::strerror(errno) + "); check the path");
+                         ": cannot read it (" + errno_text() + "); check the path");
     }
     std::ostringstream text;
     text << in.rdbuf();
@@ -438,7 +426,7 @@ std::string imds_endpoint(const AwsChainOptions& options) {
 
 bool imds_disabled(const AwsChainOptions& options) {
   auto disabled = env_of(options, "AWS_EC2_METADATA_DISABLED");
-  return disabled && lower(*disabled) == "true";
+  return disabled && to_lower(*disabled) == "true";
 }
 
 HttpRequest imds_request(const AwsChainOptions& options, std::string method, std::string url) {
@@ -470,7 +458,7 @@ Result<std::optional<AwsCredentials>> from_instance_metadata(const AwsChainOptio
                token.response->status);
     return None();
   }
-  std::string session_token = trim(token.response->body);
+  std::string session_token(trim(token.response->body));
   add_secret(session_token);
 
   std::string roles_url = endpoint + "/latest/meta-data/iam/security-credentials/";
@@ -481,7 +469,8 @@ Result<std::optional<AwsCredentials>> from_instance_metadata(const AwsChainOptio
     log::debug("EC2 instance metadata at {}: no IAM role attached to the instance", endpoint);
     return None();
   }
-  std::string role = trim(roles.response->body.substr(0, roles.response->body.find('\n')));
+  std::string role(
+      trim(std::string_view(roles.response->body).substr(0, roles.response->body.find('\n'))));
   if (role.empty()) return None();
 
   HttpRequest credentials_request =

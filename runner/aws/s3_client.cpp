@@ -14,6 +14,7 @@
 #include "runner/aws/credentials.hpp"
 #include "runner/aws/sigv4.hpp"
 #include "runner/core/log.hpp"
+#include "runner/util/file_descriptor.hpp"
 #include "runner/util/interrupt.hpp"
 #include "runner/util/sha256.hpp"
 #include "runner/util/sha256_twin.hpp"
@@ -23,10 +24,6 @@ namespace switchyard {
 namespace {
 
 constexpr std::string_view k_s3_namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
 
 // Reads exactly `size` bytes at `offset`, or fails naming `path`.
 Result<void> read_range(int fd, char* buffer, std::uint64_t offset, std::uint64_t size,
@@ -122,37 +119,6 @@ struct CallContext {
 };
 
 }  // namespace
-
-Result<S3Uri> parse_s3_uri(std::string_view uri) {
-  constexpr std::string_view k_scheme = "s3://";
-  if (uri.substr(0, k_scheme.size()) != k_scheme) {
-    return usage_error(std::string(uri) + ": not an s3:// URI; write s3://bucket/prefix");
-  }
-  std::string_view rest = uri.substr(k_scheme.size());
-  auto slash = rest.find('/');
-  S3Uri out;
-  out.bucket = std::string(rest.substr(0, slash));
-  if (slash != std::string_view::npos) {
-    std::string_view prefix = rest.substr(slash + 1);
-    while (!prefix.empty() && prefix.front() == '/')
-      prefix.remove_prefix(1);
-    while (!prefix.empty() && prefix.back() == '/')
-      prefix.remove_suffix(1);
-    out.prefix = std::string(prefix);
-  }
-  bool valid = out.bucket.size() >= 3 && out.bucket.size() <= 63;
-  for (char c : out.bucket) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
-      valid = false;
-    }
-  }
-  if (!valid) {
-    return usage_error(std::string(uri) +
-                       ": not a valid bucket name (3 to 63 lower-case letters, digits, '-' and "
-                       "'.'); write s3://bucket/prefix");
-  }
-  return out;
-}
 
 std::string s3_uri(std::string_view bucket, std::string_view key) {
   return "s3://" + std::string(bucket) + "/" + std::string(key);
@@ -566,14 +532,9 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
                                              const std::filesystem::path& file,
                                              const std::string& expected_sha256,
                                              const S3Progress& progress) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return usage_error(file.string() + ": cannot read (" + errno_text() + "); check the path");
-  }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
+  auto opened = open_for_reading(file);
+  if (!opened) return opened.error();
+  int fd = opened->get();
   struct stat info {};
   ::fstat(fd, &info);
   auto size = static_cast<std::uint64_t>(info.st_size);

@@ -19,7 +19,7 @@
 
 namespace switchyard {
 
-inline constexpr std::uint64_t k_mib = 1024 * 1024;
+inline constexpr std::uint64_t k_mib = std::uint64_t{1024} * 1024;
 // Objects up to this size go up in one PUT; bigger ones in parts.
 inline constexpr std::uint64_t k_multipart_threshold = 8 * k_mib;
 // The smallest part this client uses (S3's own minimum is 5 MiB).
@@ -30,14 +30,7 @@ inline constexpr std::uint64_t k_max_parts = 10000;
 // does not grow with it (about 1 MiB of buffer per part in flight).
 inline constexpr int k_parts_in_flight = 8;
 
-// "s3://bucket/some/prefix" -> {bucket, "some/prefix"} (no slashes at either
-// end of the prefix). Fails (exit 2) naming `uri` when it is not one.
-struct S3Uri {
-  std::string bucket;
-  std::string prefix;
-};
-Result<S3Uri> parse_s3_uri(std::string_view uri);
-// "s3://bucket/key".
+// "s3://bucket/key", how messages name an object.
 std::string s3_uri(std::string_view bucket, std::string_view key);
 
 // One part of a multipart upload: bytes [offset, offset + size) of the file.

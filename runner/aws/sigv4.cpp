@@ -9,6 +9,7 @@
 #include <map>
 
 #include "runner/util/sha256.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -18,17 +19,6 @@ constexpr std::string_view k_algorithm = "AWS4-HMAC-SHA256";
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && to_lower(a) == to_lower(b);
 }
 
 // Trims a header value and collapses every run of spaces or tabs inside it
@@ -270,10 +260,12 @@ SigV4Result sign_sigv4(const SigV4Request& request, const AwsCredentials& creden
   // signed; a session token the service wants unsigned is added afterwards.
   HttpHeaders headers;
   for (const auto& header : request.headers) {
-    if (iequals(header.first, "x-amz-date") || iequals(header.first, "x-amz-security-token")) {
+    if (equals_ignoring_case(header.first, "x-amz-date") ||
+        equals_ignoring_case(header.first, "x-amz-security-token")) {
       continue;
     }
-    if (options.sign_content_sha256_header && iequals(header.first, "x-amz-content-sha256")) {
+    if (options.sign_content_sha256_header &&
+        equals_ignoring_case(header.first, "x-amz-content-sha256")) {
       continue;
     }
     headers.push_back(header);
@@ -326,7 +318,7 @@ Result<SigV4Result> presign_sigv4(const SigV4Request& request, const AwsCredenti
 
   HttpHeaders headers;
   for (const auto& header : request.headers) {
-    if (!iequals(header.first, "x-amz-date")) headers.push_back(header);
+    if (!equals_ignoring_case(header.first, "x-amz-date")) headers.push_back(header);
   }
   CanonicalHeaders canonical = canonicalize_headers(request.host, headers);
   result.signed_headers = canonical.signed_names;
@@ -363,9 +355,11 @@ Result<SigV4Result> sign_http_request(HttpRequest& request, const AwsCredentials
 
   // A retried request is signed again: drop what the last signing added.
   auto previous = [&](const std::pair<std::string, std::string>& header) {
-    return iequals(header.first, "authorization") || iequals(header.first, "x-amz-date") ||
-           iequals(header.first, "x-amz-security-token") ||
-           (options.sign_content_sha256_header && iequals(header.first, "x-amz-content-sha256"));
+    return equals_ignoring_case(header.first, "authorization") ||
+           equals_ignoring_case(header.first, "x-amz-date") ||
+           equals_ignoring_case(header.first, "x-amz-security-token") ||
+           (options.sign_content_sha256_header &&
+            equals_ignoring_case(header.first, "x-amz-content-sha256"));
   };
   std::erase_if(request.headers, previous);
 
@@ -417,27 +411,7 @@ std::string aws_uri_encode(std::string_view text, bool encode_slash) {
 }
 
 std::string aws_uri_decode(std::string_view text) {
-  auto hex_value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
+  return percent_decode(text);
 }
 
 std::string normalize_uri_path(std::string_view path) {
@@ -467,12 +441,7 @@ std::string normalize_uri_path(std::string_view path) {
 }
 
 std::string aws_amz_date(SystemTime time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &utc);
-  return buffer;
+  return compact_utc(time);
 }
 
 std::optional<SystemTime> parse_iso8601_utc(std::string_view text) {

@@ -13,10 +13,9 @@
 
 #include "runner/net/http.hpp"
 #include "runner/util/result.hpp"
+#include "runner/util/time.hpp"
 
 namespace switchyard {
-
-using SystemTime = std::chrono::system_clock::time_point;
 
 // What signs a request; aws/credentials.hpp finds them.
 struct AwsCredentials {

@@ -10,6 +10,7 @@
 #include "runner/cli/host_commands.hpp"
 #include "runner/cli/init.hpp"
 #include "runner/cli/pipeline.hpp"
+#include "runner/util/file_descriptor.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/result.hpp"
 
@@ -88,7 +89,7 @@ int switchyard_main(int argc, char** argv) {
     arguments.push_back(argv[i]);
   arguments.push_back(nullptr);
   ::execv(path.c_str(), arguments.data());
-  std::cerr << "switchyard: " << path << ": cannot run (" << std::strerror(errno)
+  std::cerr << "switchyard: " << path << ": cannot run (" << errno_text()
             << "); reinstall switchyard\n";
   return static_cast<int>(ExitCode::Unavailable);
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "runner/core/branch.hpp"
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
 #include "runner/util/interrupt.hpp"
@@ -51,32 +52,12 @@ void publish_outputs(const boost::json::object& result) {
 
 }  // namespace
 
-std::string current_branch() {
-  auto environment = current_environment();
-  for (const char* name : {"GITHUB_HEAD_REF", "GITHUB_REF_NAME", "BRANCH_NAME", "GIT_BRANCH"}) {
-    if (std::string branch = environment_value(environment, name); !branch.empty()) {
-      if (branch.rfind("origin/", 0) == 0) branch = branch.substr(7);
-      return branch;
-    }
-  }
-  if (find_program("git").empty()) return "";
-  ProcessSpec spec;
-  spec.argv = {"git", "rev-parse", "--abbrev-ref", "HEAD"};
-  spec.timeout = std::chrono::seconds(5);
-  std::string branch;
-  auto outcome = run_process(spec, [&](Stream stream, std::string_view line) {
-    if (stream == Stream::Stdout && branch.empty()) branch = std::string(line);
-  });
-  if (!outcome || !outcome->succeeded() || branch == "HEAD") return "";
-  return branch;
-}
-
 Result<Config> StepContext::load_config(const std::map<std::string, std::string>& flags) const {
   ConfigLoadOptions load;
   load.path = options.config_path;
   load.environment = options.environment;
   load.variables = current_environment();
-  if (load.environment.empty()) load.branch = current_branch();
+  if (load.environment.empty()) load.branch = current_branch(load.variables);
   load.flags = flags;
   return Config::load(load);
 }

@@ -47,8 +47,4 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anyt
 int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, char** argv,
              const StepBody& body);
 
-// The branch being built: GITHUB_HEAD_REF / GITHUB_REF_NAME, BRANCH_NAME
-// (Jenkins), else `git rev-parse --abbrev-ref HEAD`; "" if none.
-std::string current_branch();
-
 }  // namespace switchyard

@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "runner/core/log.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 
@@ -55,20 +56,6 @@ namespace {
 constexpr std::string_view k_variable_prefix = "SWITCHYARD_";
 constexpr std::string_view k_environments = "environments";
 constexpr std::string_view k_branches = "branches";
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string trim(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return "";
-  auto end = text.find_last_not_of(" \t");
-  return std::string(text.substr(begin, end - begin + 1));
-}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -197,7 +184,7 @@ std::optional<std::string> ports_problem(const std::vector<std::string>& ports) 
 // "[a, b]" (YAML flow) or "a,b"; "" is the empty list.
 std::optional<std::vector<std::string>> split_list(std::string_view text) {
   std::vector<std::string> items;
-  std::string trimmed = trim(text);
+  std::string trimmed(trim(text));
   if (trimmed.empty()) return items;
   if (trimmed.front() == '[') {
     try {
@@ -216,7 +203,7 @@ std::optional<std::vector<std::string>> split_list(std::string_view text) {
   while (start <= trimmed.size()) {
     auto comma = trimmed.find(',', start);
     if (comma == std::string::npos) comma = trimmed.size();
-    items.push_back(trim(std::string_view(trimmed).substr(start, comma - start)));
+    items.emplace_back(trim(std::string_view(trimmed).substr(start, comma - start)));
     start = comma + 1;
   }
   return items;
@@ -225,7 +212,7 @@ std::optional<std::vector<std::string>> split_list(std::string_view text) {
 }  // namespace
 
 std::optional<bool> parse_boolean(std::string_view text) {
-  std::string value = lower(text);
+  std::string value = to_lower(text);
   if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
   if (value == "false" || value == "no" || value == "off" || value == "0") return false;
   return std::nullopt;
@@ -510,7 +497,7 @@ class ConfigLoader {
       }
       std::string path;
       for (const auto& segment : segments)
-        path += (path.empty() ? "" : ".") + lower(segment);
+        path += (path.empty() ? "" : ".") + to_lower(segment);
 
       // A variable naming a key sets it; a map key below the top level takes
       // one entry per variable instead (below).
@@ -527,7 +514,7 @@ class ConfigLoader {
       bool matched = false;
       std::string prefix;
       for (std::size_t i = 0; i + 1 < segments.size() && !matched; ++i) {
-        prefix += (prefix.empty() ? "" : ".") + lower(segments[i]);
+        prefix += (prefix.empty() ? "" : ".") + to_lower(segments[i]);
         const ConfigKey* map_key = find_config_key(prefix);
         if (map_key == nullptr || map_key->type != ConfigType::StringMap) continue;
         std::string entry;

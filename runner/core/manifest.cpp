@@ -1,14 +1,11 @@
 #include "runner/core/manifest.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "runner/util/atomic_file.hpp"
 
 namespace switchyard {
 namespace {
@@ -80,10 +77,6 @@ class FieldReader {
   std::string_view m_origin;
   std::string m_problem;
 };
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
 
 }  // namespace
 
@@ -160,47 +153,7 @@ Result<Manifest> manifest_from_json(std::string_view text, std::string_view orig
 }
 
 Result<void> write_manifest(const Manifest& manifest, const std::filesystem::path& path) {
-  const std::string text = manifest_to_json(manifest);
-  std::filesystem::path directory = path.parent_path();
-  if (directory.empty()) directory = ".";
-  std::filesystem::path temporary =
-      directory / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return failure(temporary.string() + ": cannot create (" + errno_text() +
-                   "); check that the directory exists and is writable");
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string reason = errno_text();
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return failure(temporary.string() + ": cannot write (" + reason + "); check free space");
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string reason = errno_text();
-    ::unlink(temporary.c_str());
-    return failure(temporary.string() + ": cannot flush to disk (" + reason + "); check the disk");
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::string reason = errno_text();
-    ::unlink(temporary.c_str());
-    return failure(path.string() + ": cannot replace (" + reason +
-                   "); check that the directory is writable");
-  }
-  // The rename is durable only once the directory entry is on disk too.
-  int directory_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (directory_fd >= 0) {
-    ::fsync(directory_fd);
-    ::close(directory_fd);
-  }
-  return {};
+  return write_file_atomically(path, manifest_to_json(manifest));
 }
 
 Result<Manifest> read_manifest(const std::filesystem::path& path) {

@@ -38,7 +38,7 @@ std::string manifest_to_json(const Manifest& manifest);
 // Fails (exit 2) naming `origin` and the missing or malformed field.
 Result<Manifest> manifest_from_json(std::string_view text, std::string_view origin);
 
-// Atomic write: temp file, fsync, rename.
+// Writes through util/atomic_file: temp file, fsync, rename.
 Result<void> write_manifest(const Manifest& manifest, const std::filesystem::path& path);
 Result<Manifest> read_manifest(const std::filesystem::path& path);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "runner/host/state.hpp"
+#include "runner/util/file_descriptor.hpp"
 #include "runner/util/interrupt.hpp"
 
 namespace switchyard {
@@ -90,14 +91,14 @@ Result<HostLock> HostLock::acquire(const std::filesystem::path& lock_file, const
   std::filesystem::create_directories(lock_file.parent_path(), error);
   int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return unavailable(lock_file.string() + ": cannot open the host lock (" + std::strerror(errno) +
+    return unavailable(lock_file.string() + ": cannot open the host lock (" + errno_text() +
                        "); run as a user who owns " + lock_file.parent_path().string());
   }
   auto start = std::chrono::steady_clock::now();
   auto next_report = start;
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
-      std::string reason = std::strerror(errno);
+      std::string reason = errno_text();
       ::close(fd);
       return unavailable(lock_file.string() + ": cannot lock (" + reason + ")");
     }

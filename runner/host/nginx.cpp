@@ -22,6 +22,7 @@
 #include "runner/core/log.hpp"
 #include "runner/host/nginx_config.hpp"
 #include "runner/util/atomic_file.hpp"
+#include "runner/util/file_descriptor.hpp"
 #include "runner/util/interrupt.hpp"
 #include "runner/util/process.hpp"
 
@@ -44,22 +45,7 @@ std::optional<std::string> read_file(const fs::path& path) {
 
 Error unreadable(const fs::path& path, std::string_view what, std::string_view fix) {
   return usage_error(
-      fmt::format("{}: cannot read {} ({}); {}", path.string(), what, std::strerror(errno), fix));
-}
-
-// The fields of /proc/PID/stat after the command name, which may itself hold
-// spaces and parentheses: field 3 (state) is [0], field 4 (ppid) is [1].
-std::vector<std::string> stat_fields(pid_t pid) {
-  std::optional<std::string> stat = read_file(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return {};
-  size_t close = stat->rfind(')');
-  if (close == std::string::npos) return {};
-  std::istringstream rest(stat->substr(close + 1));
-  std::vector<std::string> fields;
-  std::string field;
-  while (rest >> field && fields.size() < 2)
-    fields.push_back(field);
-  return fields;
+      fmt::format("{}: cannot read {} ({}); {}", path.string(), what, errno_text(), fix));
 }
 
 // An nginx worker that got the graceful-shutdown signal retitles itself
@@ -78,8 +64,8 @@ std::vector<pid_t> children_of(pid_t parent) {
     pid_t pid = 0;
     auto [end, parse_error] = std::from_chars(name.data(), name.data() + name.size(), pid);
     if (parse_error != std::errc() || end != name.data() + name.size()) continue;
-    std::vector<std::string> fields = stat_fields(pid);
-    if (fields.size() == 2 && fields[1] == std::to_string(parent) && fields[0] != "Z") {
+    auto stat = read_process_stat(pid);
+    if (stat && stat->parent == parent && stat->state != 'Z') {
       children.push_back(pid);
     }
   }
@@ -217,7 +203,7 @@ Result<pid_t> Nginx::master_pid() const {
     return unavailable(fmt::format(
         "{}: cannot read the nginx master's pid ({}); is nginx running? (set the pid file if it "
         "lives elsewhere)",
-        pid_file.string(), std::strerror(errno)));
+        pid_file.string(), errno_text()));
   }
   std::string_view digits(*text);
   while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.back()))) {
@@ -310,7 +296,7 @@ Result<std::vector<pid_t>> Nginx::switch_to(int port) {
   if (::kill(*master, SIGHUP) != 0) {
     return fail_restored(unavailable(fmt::format("nginx: cannot signal master {} ({}); run "
                                                  "switchyard as the user nginx runs as, or root",
-                                                 *master, std::strerror(errno))),
+                                                 *master, errno_text())),
                          "nothing changed");
   }
 

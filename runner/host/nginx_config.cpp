@@ -10,6 +10,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include "runner/util/duration.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -45,14 +46,6 @@ std::string excerpt(std::string_view text) {
     }
   }
   return shown;
-}
-
-std::string_view trim(std::string_view text) {
-  const char* space = " \t\r\n";
-  size_t begin = text.find_first_not_of(space);
-  if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(space);
-  return text.substr(begin, end - begin + 1);
 }
 
 // The content of a file without comments and blank lines, for messages.

@@ -301,21 +301,9 @@ SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int p
 
 std::uint64_t process_start_ticks(pid_t pid) {
   if (pid <= 0) return 0;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(in, text)) return 0;
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
-  // fields are counted from the last ')'. State is field 3, starttime 22.
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 1));
-  std::string field;
-  std::vector<std::string> values;
-  while (fields >> field)
-    values.push_back(field);
-  if (values.size() < 20) return 0;
-  if (values[0] == "Z" || values[0] == "X") return 0;  // dead, not yet reaped
-  return std::stoull(values[19]);
+  auto stat = read_process_stat(pid);
+  if (!stat || stat->dead()) return 0;  // gone, or dead and not yet reaped
+  return stat->start_ticks;
 }
 
 std::string new_slot_token() {

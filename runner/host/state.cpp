@@ -12,16 +12,14 @@
 #include <sstream>
 
 #include "runner/util/atomic_file.hpp"
+#include "runner/util/file_descriptor.hpp"
+#include "runner/util/time.hpp"
 
 namespace switchyard {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
 
 std::string string_member(const json::object& object, std::string_view key) {
   auto it = object.find(key);
@@ -252,15 +250,14 @@ Result<void> append_history(const HostPaths& paths, const HistoryRecord& record)
   // One write() of one whole line with O_APPEND: concurrent appenders (there
   // are none under the lock, but a person may `echo >>`) never interleave.
   std::string line = json::serialize(history_to_json(record)) + "\n";
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  FileDescriptor fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.is_open()) {
     return unavailable(file.string() + ": cannot append (" + errno_text() +
                        "); check the permissions of " + paths.state_dir.string());
   }
-  ssize_t n = ::write(fd, line.data(), line.size());
-  bool ok = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ssize_t n = ::write(fd.get(), line.data(), line.size());
+  bool ok = n == static_cast<ssize_t>(line.size()) && ::fsync(fd.get()) == 0 && fd.close();
   std::string reason = errno_text();
-  ::close(fd);
   if (!ok)
     return unavailable(file.string() + ": append failed (" + reason + "); is the disk full?");
   return {};
@@ -303,13 +300,7 @@ std::string utc_now() {
 }
 
 std::string utc_after(Duration delay) {
-  std::time_t later =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + delay);
-  std::tm utc{};
-  ::gmtime_r(&later, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return rfc3339_utc(std::chrono::system_clock::now() + delay);
 }
 
 std::optional<std::int64_t> parse_utc(std::string_view text) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "runner/core/log.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -41,30 +42,9 @@ void init_curl_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool has_header(const HttpHeaders& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(),
                      [&](const auto& header) { return equals_ignoring_case(header.first, name); });
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
-                           text.back() == '\n')) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 std::string no_proxy_list() {
@@ -409,9 +389,7 @@ std::string http_url_problem(std::string_view url) {
   init_curl_once();
   std::string_view scheme_end = "://";
   auto colon = url.find(scheme_end);
-  std::string scheme(colon == std::string_view::npos ? "" : url.substr(0, colon));
-  for (char& c : scheme)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string scheme = to_lower(colon == std::string_view::npos ? "" : url.substr(0, colon));
   if (scheme != "http" && scheme != "https") return "not an http:// or https:// URL";
   CURLU* parsed = curl_url();
   std::string text(url);

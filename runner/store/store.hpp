@@ -1,25 +1,29 @@
 // Artifact stores: where push-artifact puts a build and where a host fetches
-// it from. `file:///dir` (the default) and `s3://bucket/prefix`.
+// it from. `file:///dir` (the default) and `s3://bucket/prefix`; a host also
+// fetches from a plain path or an http(s) URL (a presigned one). Every
+// operation reads the same way: parse the URI into a Location, pick the
+// store for it, then put or fetch through the ArtifactStore interface.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "runner/core/manifest.hpp"
+#include "runner/store/artifact_store.hpp"
+#include "runner/store/location.hpp"
 #include "runner/util/duration.hpp"
 #include "runner/util/result.hpp"
 
 namespace switchyard {
 
-struct StoreOptions {
-  std::string uri;       // "file:///var/lib/switchyard/artifacts", "s3://bucket/prefix"
-  std::string endpoint;  // S3-compatible endpoint (path-style addressing)
-  std::string region;
-  std::string profile;
-  std::string ca_file;
-};
+// The store that serves `location`: the file store for a path or file://,
+// S3 (connected with `options`: exit 3 without credentials) for s3://, HTTP
+// for http(s)://.
+Result<std::unique_ptr<ArtifactStore>> open_store(const Location& location,
+                                                  const StoreOptions& options);
 
 struct PushOutcome {
   std::string artifact_uri;  // where the artifact now lives

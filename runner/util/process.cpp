@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "runner/util/environment.hpp"
+#include "runner/util/file_descriptor.hpp"
 #include "runner/util/interrupt.hpp"
 
 namespace bp = boost::process;
@@ -47,10 +48,6 @@ constexpr auto k_drain_after_exit = std::chrono::milliseconds(200);
 constexpr auto k_drain_after_kill = std::chrono::seconds(1);
 // How long a child may take to stop after an interrupt before SIGKILL.
 constexpr auto k_interrupt_grace = std::chrono::seconds(2);
-
-std::string errno_text(int error) {
-  return std::strerror(error);
-}
 
 // The environment a child sees: ours, with `spec`'s changes applied.
 std::map<std::string, std::string> child_environment(const ProcessSpec& spec) {
@@ -199,36 +196,6 @@ void set_nonblocking(int fd) {
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-// The fields of /proc/<pid>/stat switchyard needs.
-struct ProcStat {
-  char state = '?';
-  pid_t pgrp = 0;
-  pid_t session = 0;
-};
-
-std::optional<ProcStat> read_proc_stat(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  if (!file) return std::nullopt;
-  // Not an istreambuf_iterator: when the process exits between the open and
-  // the read, the read fails with ESRCH and the stream buffer throws, which
-  // operator<< turns into failbit (a stop that scans /proc hit this under load).
-  std::ostringstream content;
-  if (!(content << file.rdbuf())) return std::nullopt;
-  std::string text = content.str();
-  // The command name sits in parentheses and may itself hold spaces or ')'.
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(text.substr(close + 1));
-  ProcStat stat;
-  pid_t parent = 0;
-  if (!(fields >> stat.state >> parent >> stat.pgrp >> stat.session)) return std::nullopt;
-  return stat;
-}
-
-bool is_dead_state(char state) {
-  return state == 'Z' || state == 'X' || state == 'x';
-}
-
 // Reaps any of our own children in group `pgid` that have exited.
 void reap_group(pid_t pgid) {
   while (::waitpid(-pgid, nullptr, WNOHANG) > 0) {
@@ -244,8 +211,8 @@ bool group_alive(pid_t pgid) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    auto stat = read_proc_stat(static_cast<pid_t>(std::stol(name)));
-    if (stat && stat->pgrp == pgid && !is_dead_state(stat->state)) return true;
+    auto stat = read_process_stat(static_cast<pid_t>(std::stol(name)));
+    if (stat && stat->group == pgid && !stat->dead()) return true;
   }
   // Without /proc the kill() probe is all we have.
   return error ? true : false;
@@ -542,14 +509,37 @@ bool signal_process_group(pid_t pgid, int signal) {
   return ::kill(-pgid, signal) == 0;
 }
 
+std::optional<ProcessStat> read_process_stat(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  if (!file) return std::nullopt;
+  // Not an istreambuf_iterator: when the process exits between the open and
+  // the read, the read fails with ESRCH and the stream buffer throws, which
+  // operator<< turns into failbit (a stop that scans /proc hit this under load).
+  std::ostringstream content;
+  if (!(content << file.rdbuf())) return std::nullopt;
+  std::string text = content.str();
+  // The command name sits in parentheses and may itself hold spaces or ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  ProcessStat stat;
+  if (!(fields >> stat.state >> stat.parent >> stat.group >> stat.session)) return std::nullopt;
+  // Fields 7 to 21 lie between the session (field 6) and the start time (22).
+  std::string skipped;
+  for (int field = 7; field <= 21; ++field)
+    fields >> skipped;
+  if (!(fields >> stat.start_ticks)) stat.start_ticks = 0;
+  return stat;
+}
+
 bool process_alive(pid_t pid) {
   if (pid <= 0) return false;
   // Reap it if it is our own child that has exited.
   if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
   // A zombie whose parent has not reaped it (it may not be ours) is dead.
-  auto stat = read_proc_stat(pid);
-  if (stat && is_dead_state(stat->state)) return false;
+  auto stat = read_process_stat(pid);
+  if (stat && stat->dead()) return false;
   return true;
 }
 

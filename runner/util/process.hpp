@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -57,6 +58,22 @@ Result<pid_t> spawn_detached(const ProcessSpec& spec, const std::filesystem::pat
 
 // Sends `signal` to the process group `pgid`; true if it existed.
 bool signal_process_group(pid_t pgid, int signal);
+
+// What /proc/<pid>/stat says about a process.
+struct ProcessStat {
+  char state = '?';  // 'R', 'S', 'D', ...; 'Z' a zombie, 'X' dead
+  pid_t parent = 0;
+  pid_t group = 0;
+  pid_t session = 0;
+  // Field 22: when it started, in clock ticks after boot; with the pid, it
+  // tells a process from a later one that reused its pid. 0 if unread.
+  std::uint64_t start_ticks = 0;
+  bool dead() const { return state == 'Z' || state == 'X' || state == 'x'; }
+};
+
+// Reads /proc/<pid>/stat (the command name may hold spaces and ')', so the
+// fields are counted from the last ')'); nullopt when the process is gone.
+std::optional<ProcessStat> read_process_stat(pid_t pid);
 
 // True while a process with `pid` exists and is not a zombie (works for
 // processes another switchyard started: kill(pid, 0) and /proc/<pid>/stat).

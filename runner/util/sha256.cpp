@@ -1,14 +1,11 @@
 #include "runner/util/sha256.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
-#include <vector>
+
+#include "runner/util/file_descriptor.hpp"
 
 namespace switchyard {
 
@@ -62,27 +59,14 @@ std::string sha256_hex(std::string_view data) {
 }
 
 Result<std::string> sha256_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return usage_error(path.string() + ": cannot read (" + std::strerror(errno) +
-                       "); check the path");
-  }
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  // 1 MiB reads keep syscalls rare; the digest itself is the cost.
-  std::vector<char> buffer(1 << 20);
+  auto fd = open_for_reading(path);
+  if (!fd) return fd.error();
   Sha256 hash;
-  while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string reason = std::strerror(errno);
-      ::close(fd);
-      return usage_error(path.string() + ": read failed (" + reason + ")");
-    }
-    if (n == 0) break;
-    hash.update(buffer.data(), static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  auto read = read_chunks(*fd, path, [&](std::string_view chunk) -> Result<void> {
+    hash.update(chunk);
+    return {};
+  });
+  if (!read) return read.error();
   return hash.finish_hex();
 }
 

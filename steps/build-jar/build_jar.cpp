@@ -13,10 +13,14 @@
 #include <regex>
 #include <sstream>
 
+#include "runner/core/branch.hpp"
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
+#include "runner/util/environment.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/sha256.hpp"
+#include "runner/util/strings.hpp"
+#include "runner/util/time.hpp"
 
 namespace switchyard::build_jar {
 namespace {
@@ -50,20 +54,6 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-std::string trim(std::string_view text) {
-  std::size_t begin = 0;
-  std::size_t end = text.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin])))
-    ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1])))
-    --end;
-  return std::string(text.substr(begin, end - begin));
 }
 
 }  // namespace
@@ -267,12 +257,6 @@ GitOutput run_git(const fs::path& project_dir, std::vector<std::string> argument
   return out;
 }
 
-std::string environment_value(const std::map<std::string, std::string>& environment,
-                              const char* name) {
-  auto it = environment.find(name);
-  return it == environment.end() ? "" : it->second;
-}
-
 // --- the step ----------------------------------------------------------
 
 std::string java_version_from_jdk(const std::map<std::string, std::string>& environment) {
@@ -387,7 +371,7 @@ Result<BuildPlan> plan_build(const PlanInput& input) {
 bool is_runnable_jar_name(std::string_view file_name) {
   if (!ends_with(file_name, ".jar")) return false;
   std::string_view stem = file_name.substr(0, file_name.size() - 4);
-  if (starts_with(stem, "original-")) return false;
+  if (stem.starts_with("original-")) return false;
   for (std::string_view suffix : {"-plain", "-sources", "-javadoc", "-test", "-tests"}) {
     if (ends_with(stem, suffix)) return false;
   }
@@ -639,10 +623,10 @@ ProjectInfo parse_pom(std::string_view pom_xml) {
     if (auto colon = name.find(':'); colon != std::string::npos) name = name.substr(colon + 1);
     if (self_closing) continue;
     path.push_back(name);
-    std::string text = trim(
+    std::string text(trim(
         std::string_view(xml).substr(text_start, xml.find('<', text_start) == std::string::npos
                                                      ? 0
-                                                     : xml.find('<', text_start) - text_start));
+                                                     : xml.find('<', text_start) - text_start)));
     if (path.size() == 2 && path[0] == "project") {
       if (name == "artifactId") info.name = text;
       if (name == "version") info.version = text;
@@ -715,24 +699,6 @@ std::string sanitize_label(std::string_view text) {
   return first == std::string::npos ? "" : out.substr(first);
 }
 
-std::string compact_utc(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  std::array<char, 32> buffer{};
-  std::strftime(buffer.data(), buffer.size(), "%Y%m%dT%H%M%SZ", &utc);
-  return buffer.data();
-}
-
-std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  std::array<char, 32> buffer{};
-  std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer.data();
-}
-
 Result<std::string> expand_version(std::string_view template_text, const VersionFacts& facts,
                                    std::string_view origin) {
   const std::string time = compact_utc(facts.now);
@@ -802,7 +768,7 @@ Result<std::string> expand_version(std::string_view template_text, const Version
 std::string java_version_from_manifest(const std::map<std::string, std::string>& attributes) {
   for (const char* key : {"Build-Jdk", "Build-Jdk-Spec"}) {
     auto it = attributes.find(key);
-    if (it != attributes.end() && !trim(it->second).empty()) return trim(it->second);
+    if (it != attributes.end() && !trim(it->second).empty()) return std::string(trim(it->second));
   }
   // The JDK's jar tool writes "Created-By: 17.0.9 (Debian)".
   auto created = attributes.find("Created-By");
@@ -830,20 +796,7 @@ GitState read_git_state(const fs::path& project_dir,
   state.in_git = true;
   state.sha = trim(head.lines.front());
 
-  // CI checks out a detached HEAD, so its own variables name the branch first.
-  for (const char* name : {"GITHUB_HEAD_REF", "GITHUB_REF_NAME", "BRANCH_NAME", "GIT_BRANCH"}) {
-    std::string value = environment_value(environment, name);
-    if (value.empty()) continue;
-    if (starts_with(value, "origin/")) value = value.substr(7);
-    state.branch = value;
-    break;
-  }
-  if (state.branch.empty()) {
-    GitOutput branch = run_git(project_dir, {"rev-parse", "--abbrev-ref", "HEAD"});
-    if (branch.ok && !branch.lines.empty() && branch.lines.front() != "HEAD") {
-      state.branch = trim(branch.lines.front());
-    }
-  }
+  state.branch = current_branch(environment, project_dir);
 
   // The build's own outputs are not changes to the source, whether or not
   // the project ignores them; the pathspecs are relative to the project.
@@ -933,7 +886,7 @@ Result<void> run(const Options& options, boost::json::object& result) {
   }
   const ProjectInfo project = read_project_info(project_dir);
   std::string app_version = attributes.count("Implementation-Version") != 0
-                                ? trim(attributes["Implementation-Version"])
+                                ? std::string(trim(attributes["Implementation-Version"]))
                                 : project.version;
 
   // Label the build

@@ -132,10 +132,6 @@ Result<std::string> expand_version(std::string_view template_text, const Version
 // Keeps [A-Za-z0-9._-], turning '/' and whitespace into '-'.
 std::string sanitize_label(std::string_view text);
 
-// 20261123T153000Z and 2026-11-23T15:30:00Z, both UTC.
-std::string compact_utc(std::chrono::system_clock::time_point time);
-std::string rfc3339_utc(std::chrono::system_clock::time_point time);
-
 // The Java version a jar was built with, from its manifest (Build-Jdk,
 // Build-Jdk-Spec, Created-By "17.0.9 (Debian)"); "" when it does not say.
 std::string java_version_from_manifest(const std::map<std::string, std::string>& attributes);

@@ -36,6 +36,8 @@
 #include "runner/host/nginx.hpp"
 #include "runner/host/nginx_config.hpp"
 #include "runner/util/atomic_file.hpp"
+#include "runner/util/process.hpp"
+#include "tests/support/free_port.hpp"
 
 extern char** environ;
 
@@ -67,22 +69,7 @@ inline std::optional<std::string> why_unavailable(bool need_njs) {
   return std::nullopt;
 }
 
-// A loopback port nobody listens on right now (bind to port 0, read it back).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
+using test_support::free_port;
 
 // Listens on a free loopback port (and accepts nothing) while it lives, so
 // that nginx cannot bind it.
@@ -139,12 +126,8 @@ inline bool wait_listening(int port, std::chrono::milliseconds timeout = 5000ms)
 
 // True while `pid` runs (a zombie has finished).
 inline bool running(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos || close + 2 >= text.size()) return false;
-  char state = text[close + 2];
-  return state != 'Z' && state != 'X';
+  auto stat = switchyard::read_process_stat(pid);
+  return stat && !stat->dead();
 }
 
 inline std::string read_text(const fs::path& path) {

@@ -23,24 +23,13 @@
 #include <vector>
 
 #include "runner/net/http.hpp"
+#include "tests/support/free_port.hpp"
 
 namespace switchyard::stores_test {
 
 namespace fs = std::filesystem;
 
-inline int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  int port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
-}
+using test_support::free_port;
 
 inline bool port_open(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -134,7 +123,7 @@ class S3rverWithProxy {
     if (::mkdtemp(pattern) == nullptr) return false;
     m_directory = pattern;
     fs::create_directories(m_directory / "data");
-    m_s3rver_port = free_loopback_port();
+    m_s3rver_port = free_port();
     m_s3rver = spawn({"node", s3rver_script().string(), "--directory",
                       (m_directory / "data").string(), "--port", std::to_string(m_s3rver_port),
                       "--address", "127.0.0.1", "--silent", "--configure-bucket", bucket},

@@ -298,7 +298,7 @@ TEST_F(S3StoreTest, ErrorsSayWhatToDo) {
             "s3://missing-bucket: no such bucket (HTTP 404 NoSuchBucket); check the bucket in "
             "--store / artifact.store, or create it");
 
-  int closed_port = stores_test::free_loopback_port();
+  int closed_port = stores_test::free_port();
   std::string closed = "http://127.0.0.1:" + std::to_string(closed_port);
   auto unreachable = push_artifact(request, {"s3://artifacts/x", closed, "", "", ""});
   ASSERT_FALSE(unreachable.ok());

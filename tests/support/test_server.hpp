@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "tests/support/core_testing.hpp"
+#include "tests/support/free_port.hpp"
 
 extern char** environ;
 
@@ -209,17 +210,6 @@ struct TlsTestServer {
       {"--tls-cert", certificate.cert.string(), "--tls-key", certificate.key.string()}};
 };
 
-// A loopback port nothing listens on: bound, then closed at once.
-inline int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
+using test_support::free_port;
 
 }  // namespace health_testing

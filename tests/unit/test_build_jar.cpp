@@ -15,6 +15,7 @@
 
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
+#include "runner/util/time.hpp"
 
 namespace {
 
@@ -521,8 +522,8 @@ TEST(BuildJarVersion, EveryPlaceholderAndSanitizing) {
   ASSERT_TRUE(version.ok()) << version.error().message;
   EXPECT_EQ(*version,
             "1.2.0feature-login-page.42.20261129T153000Z.3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8a9b0c");
-  EXPECT_EQ(bj::compact_utc(facts().now), "20261129T153000Z");
-  EXPECT_EQ(bj::rfc3339_utc(facts().now), "2026-11-29T15:30:00Z");
+  EXPECT_EQ(switchyard::compact_utc(facts().now), "20261129T153000Z");
+  EXPECT_EQ(switchyard::rfc3339_utc(facts().now), "2026-11-29T15:30:00Z");
 }
 
 TEST(BuildJarVersion, DirtyTreeGetsSuffix) {

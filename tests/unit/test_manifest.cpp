@@ -199,10 +199,9 @@ TEST_F(ManifestFiles, WriteIntoAMissingDirectorySaysSo) {
   ASSERT_FALSE(written.ok());
   EXPECT_EQ(written.error().code, ExitCode::Failure);
   EXPECT_EQ(written.error().message,
-            (m_directory / "missing" / ".app.jar.manifest.json.tmp.").string() +
-                std::to_string(::getpid()) +
-                ": cannot create (No such file or directory); check that the directory exists "
-                "and is writable");
+            path.string() +
+                ": cannot create a temp file beside it (No such file or directory); check that "
+                "the directory exists and is writable");
 }
 
 TEST_F(ManifestFiles, ReadingAMissingManifestSaysWhatToDo) {

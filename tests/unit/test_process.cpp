@@ -60,12 +60,9 @@ bool wait_until_dead(pid_t pid, std::chrono::milliseconds limit = 3s) {
 
 // The session and process group of `pid`, from /proc/<pid>/stat.
 std::pair<pid_t, pid_t> group_and_session(pid_t pid) {
-  std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
-  std::istringstream fields(text.substr(text.rfind(')') + 1));
-  char state = 0;
-  pid_t parent = 0, group = 0, session = 0;
-  fields >> state >> parent >> group >> session;
-  return {group, session};
+  auto stat = read_process_stat(pid);
+  if (!stat) return {0, 0};
+  return {stat->group, stat->session};
 }
 
 }  // namespace process_test

@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "runner/core/manifest.hpp"
-#include "runner/store/file.hpp"
 #include "runner/store/store.hpp"
 #include "runner/util/sha256.hpp"
 
@@ -55,12 +54,22 @@ class StoreFileTest : public ::testing::Test {
     }
     return out;
   }
+  // Pushes `jar` described by `manifest` to the file store under m_root/store.
+  Result<PushOutcome> push(const fs::path& jar, const Manifest& manifest, bool force = false) {
+    PushRequest request;
+    request.file = jar;
+    request.manifest = manifest;
+    request.force = force;
+    StoreOptions store;
+    store.uri = path_to_file_uri(m_root / "store");
+    return push_artifact(request, store);
+  }
   fs::path m_root;
 };
 
 TEST_F(StoreFileTest, PushStoresTheJarAndThenItsManifestUnderAppAndVersion) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
-  auto pushed = push_to_file_store(m_root / "store", jar, manifest_for(jar), false);
+  auto pushed = push(jar, manifest_for(jar));
   ASSERT_TRUE(pushed.ok()) << pushed.error().message;
   auto stored = m_root / "store/hello/1.0.0-abc/hello.jar";
   EXPECT_EQ(pushed->artifact_uri, "file://" + stored.string());
@@ -77,10 +86,10 @@ TEST_F(StoreFileTest, PushStoresTheJarAndThenItsManifestUnderAppAndVersion) {
 
 TEST_F(StoreFileTest, TheSameBytesAgainAreANoOp) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
-  ASSERT_TRUE(push_to_file_store(m_root / "store", jar, manifest_for(jar), false).ok());
+  ASSERT_TRUE(push(jar, manifest_for(jar)).ok());
   auto stored = m_root / "store/hello/1.0.0-abc/hello.jar";
   auto before = fs::last_write_time(stored);
-  auto again = push_to_file_store(m_root / "store", jar, manifest_for(jar), false);
+  auto again = push(jar, manifest_for(jar));
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_TRUE(again->already_present);
   EXPECT_EQ(fs::last_write_time(stored), before);
@@ -88,9 +97,9 @@ TEST_F(StoreFileTest, TheSameBytesAgainAreANoOp) {
 
 TEST_F(StoreFileTest, DifferentBytesUnderAnExistingVersionAreRefused) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
-  ASSERT_TRUE(push_to_file_store(m_root / "store", jar, manifest_for(jar), false).ok());
+  ASSERT_TRUE(push(jar, manifest_for(jar)).ok());
   write(jar, "jar bytes v2, rebuilt");
-  auto refused = push_to_file_store(m_root / "store", jar, manifest_for(jar), false);
+  auto refused = push(jar, manifest_for(jar));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ExitCode::Usage);
   EXPECT_EQ(refused.error().message,
@@ -102,9 +111,9 @@ TEST_F(StoreFileTest, DifferentBytesUnderAnExistingVersionAreRefused) {
 
 TEST_F(StoreFileTest, ForceReplacesTheStoredBytes) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
-  ASSERT_TRUE(push_to_file_store(m_root / "store", jar, manifest_for(jar), false).ok());
+  ASSERT_TRUE(push(jar, manifest_for(jar)).ok());
   write(jar, "jar bytes v2, rebuilt");
-  auto forced = push_to_file_store(m_root / "store", jar, manifest_for(jar), true);
+  auto forced = push(jar, manifest_for(jar), true);
   ASSERT_TRUE(forced.ok()) << forced.error().message;
   auto stored = m_root / "store/hello/1.0.0-abc/hello.jar";
   EXPECT_EQ(read(stored), "jar bytes v2, rebuilt");
@@ -115,7 +124,7 @@ TEST_F(StoreFileTest, AFileThatChangedAfterItsManifestIsRefusedAndNothingIsStore
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
   auto manifest = manifest_for(jar);
   write(jar, "jar bytes v9");  // same size, other bytes
-  auto refused = push_to_file_store(m_root / "store", jar, manifest, false);
+  auto refused = push(jar, manifest);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ExitCode::Failure);
   EXPECT_EQ(refused.error().message,
@@ -133,7 +142,7 @@ TEST_F(StoreFileTest, WhatAKilledPushLeftIsCleanedUpByTheNext) {
   // the manifest (killed between the two renames): neither counts as stored.
   write(directory / ".hello.jar.tmp-abcdefgh", "half");
   write(directory / "hello.jar", "half a jar");
-  auto pushed = push_to_file_store(m_root / "store", jar, manifest_for(jar), false);
+  auto pushed = push(jar, manifest_for(jar));
   ASSERT_TRUE(pushed.ok()) << pushed.error().message;
   EXPECT_FALSE(pushed->already_present);
   EXPECT_EQ(read(directory / "hello.jar"), "jar bytes v1");
@@ -143,7 +152,7 @@ TEST_F(StoreFileTest, WhatAKilledPushLeftIsCleanedUpByTheNext) {
 
 TEST_F(StoreFileTest, FetchCopiesTheArtifactAndItsManifestAndVerifies) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
-  ASSERT_TRUE(push_to_file_store(m_root / "store", jar, manifest_for(jar), false).ok());
+  ASSERT_TRUE(push(jar, manifest_for(jar)).ok());
   auto uri = "file://" + (m_root / "store/hello/1.0.0-abc/hello.jar").string();
   auto fetched = fetch_artifact(uri, m_root / "release", "");
   ASSERT_TRUE(fetched.ok()) << fetched.error().message;
@@ -170,7 +179,7 @@ TEST_F(StoreFileTest, FetchRefusesAMismatchAndLeavesNoFile) {
 
 TEST_F(StoreFileTest, FetchVerifiesAgainstTheManifestWhenNoHashIsGiven) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
-  ASSERT_TRUE(push_to_file_store(m_root / "store", jar, manifest_for(jar), false).ok());
+  ASSERT_TRUE(push(jar, manifest_for(jar)).ok());
   auto stored = m_root / "store/hello/1.0.0-abc/hello.jar";
   write(stored, "tampered jar");
   auto fetched = fetch_artifact("file://" + stored.string(), m_root / "release", "");
@@ -200,21 +209,6 @@ TEST(StoreFetchName, AnEncodedSlashCannotClimbOutOfTheDirectory) {
             "http://127.0.0.1:9/x/..%2F..%2Fevil.jar: the file name holds an encoded '/'; give "
             "the artifact's plain URI");
   std::filesystem::remove_all("/tmp/unused-dir");
-}
-
-TEST(StoreFileUri, RoundTripsAndRefusesHosts) {
-  EXPECT_EQ(*file_uri_to_path("file:///var/lib/x"), fs::path("/var/lib/x"));
-  EXPECT_EQ(*file_uri_to_path("file:///tmp/a%20b/"), fs::path("/tmp/a b/"));
-  // A '%' without two hex digits after it is part of the name.
-  EXPECT_EQ(*file_uri_to_path("file:///tmp/100%-done/a%2"), fs::path("/tmp/100%-done/a%2"));
-  EXPECT_EQ(*file_uri_to_path("file:///tmp/a%+1b"), fs::path("/tmp/a%+1b"));
-  EXPECT_EQ(path_to_file_uri("/tmp/a b"), "file:///tmp/a%20b");
-  auto host = file_uri_to_path("file://server/x");
-  ASSERT_FALSE(host.ok());
-  EXPECT_EQ(host.error().code, ExitCode::Usage);
-  EXPECT_EQ(host.error().message,
-            "file://server/x: a file:// URI needs an absolute path and no host; write "
-            "file:///absolute/path");
 }
 
 TEST(StoreDefault, RootUsesVarLibOthersTheirDataHome) {
