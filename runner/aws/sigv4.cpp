@@ -21,13 +21,15 @@ bool is_unreserved(unsigned char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-// Trims a header value and collapses every run of spaces or tabs inside it
-// into one space, as SigV4's canonical headers require.
+// SigV4's trimall: removes leading and trailing whitespace and turns every
+// run of whitespace inside the value, line breaks of a folded header
+// included, into one space ("a \n\t b" -> "a b"), as botocore's
+// ' '.join(value.split()) does for ASCII.
 std::string canonical_header_value(std::string_view value) {
   std::string out;
   bool pending_space = false;
   for (char c : value) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
       pending_space = !out.empty();
       continue;
     }

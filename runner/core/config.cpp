@@ -158,12 +158,52 @@ std::optional<std::string> scalar_problem(ConfigType type, std::string_view text
     case ConfigType::Boolean:
       if (parse_boolean(text)) return std::nullopt;
       return "'" + std::string(text) + "' is not true or false";
-    case ConfigType::Time:
-      if (parse_duration(text)) return std::nullopt;
-      return "'" + std::string(text) + "' is not a duration; write it like 250ms, 30s, 2m or 1h30m";
+    case ConfigType::Time: {
+      // "'45': not a duration; write it like ..." or "'2562048h': too long; ..."
+      auto parsed = parse_duration(text);
+      if (parsed) return std::nullopt;
+      return parsed.error().message;
+    }
     default:
       return "expected a " + std::string(config_type_name(type));
   }
+}
+
+// Checks `text` (already of `type`) against a key's `range` ("100..599",
+// "1ms..") and returns the problem, if any.
+std::optional<std::string> range_problem(ConfigType type, std::string_view text,
+                                         std::string_view range) {
+  auto dots = range.find("..");
+  if (range.empty() || dots == std::string_view::npos) return std::nullopt;
+  std::string_view low = range.substr(0, dots);
+  std::string_view high = range.substr(dots + 2);
+  auto compare = [&](std::string_view bound) -> int {  // text <=> bound
+    if (type == ConfigType::Integer) {
+      auto value = *parse_integer(text);
+      auto limit = *parse_integer(bound);
+      return value < limit ? -1 : value > limit ? 1 : 0;
+    }
+    auto value = *parse_duration(text);
+    auto limit = *parse_duration(bound);
+    return value < limit ? -1 : value > limit ? 1 : 0;
+  };
+  bool below = !low.empty() && compare(low) < 0;
+  bool above = !high.empty() && compare(high) > 0;
+  if (!below && !above) return std::nullopt;
+  std::string allowed = high.empty()  ? "at least " + std::string(low)
+                        : low.empty() ? "at most " + std::string(high)
+                                      : "from " + std::string(low) + " to " + std::string(high);
+  return "'" + std::string(text) + "' is out of range; use " + allowed;
+}
+
+// Everything wrong with the scalar `text` given for `key`: its type, its
+// choices, its range.
+std::optional<std::string> value_problem(const ConfigKey& key, std::string_view text) {
+  if (auto bad = scalar_problem(key.type, text, key.choices)) return bad;
+  if (key.type == ConfigType::Integer || key.type == ConfigType::Time) {
+    return range_problem(key.type, text, key.range);
+  }
+  return std::nullopt;
 }
 
 // Checks the two entries of a PortPair.
@@ -232,6 +272,7 @@ class ConfigLoader {
     // Read and validate the file, every environment included.
     auto root = read_file();
     if (!root) return root.error();
+    if (auto unique = refuse_duplicate_keys(*root, ""); !unique) return unique.error();
     if (root->IsDefined() && !root->IsNull()) {
       if (!root->IsMap()) {
         return usage_error(m_name + ":" + std::to_string(root->Mark().line + 1) +
@@ -314,6 +355,36 @@ class ConfigLoader {
     } catch (const YAML::BadFile&) {
       return usage_error(m_name + ": cannot be read; check its permissions");
     }
+  }
+
+  // YAML parsers disagree on a key written twice in one map (yaml-cpp keeps
+  // both, a lookup finds the first, our reading let the last win), so a
+  // repeated key is an error naming both lines, in every map of the file.
+  Result<void> refuse_duplicate_keys(const YAML::Node& node, const std::string& path) const {
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        if (auto unique = refuse_duplicate_keys(item, path); !unique) return unique;
+      }
+      return {};
+    }
+    if (!node.IsMap()) return {};
+    std::map<std::string, int> first_line;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) continue;  // read_entry names that error
+      const std::string& name = it->first.Scalar();
+      std::string key_path = path.empty() ? name : path + "." + name;
+      int line = it->first.Mark().line + 1;
+      auto [seen, inserted] = first_line.emplace(name, line);
+      if (!inserted) {
+        std::string lines = seen->second == line ? "on line " + std::to_string(line)
+                                                 : "(lines " + std::to_string(seen->second) +
+                                                       " and " + std::to_string(line) + ")";
+        return usage_error(m_name + ":" + std::to_string(line) + ": " + key_path + ": set twice " +
+                           lines + "; keep one");
+      }
+      if (auto unique = refuse_duplicate_keys(it->second, key_path); !unique) return unique;
+    }
+    return {};
   }
 
   std::string where(const YAML::Node& node) const {
@@ -439,7 +510,7 @@ class ConfigLoader {
       default: {
         if (!value.IsScalar())
           return problem("expected a " + std::string(config_type_name(key.type)));
-        if (auto bad = scalar_problem(key.type, value.Scalar(), key.choices)) return problem(*bad);
+        if (auto bad = value_problem(key, value.Scalar())) return problem(*bad);
         out.scalar = value.Scalar();
         break;
       }
@@ -473,7 +544,7 @@ class ConfigLoader {
         return problem("set one entry per variable instead, e.g. " +
                        config_variable_name(key.path) + "__NAME=value");
       default:
-        if (auto bad = scalar_problem(key.type, text, key.choices)) return problem(*bad);
+        if (auto bad = value_problem(key, text)) return problem(*bad);
         out.scalar = std::string(text);
         break;
     }

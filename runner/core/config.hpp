@@ -29,6 +29,10 @@ struct ConfigKey {
   std::string_view help;           // one line, for docs/CONFIG.md and errors
   // For a String key with a fixed set of values: "auto|maven|gradle|command".
   std::string_view choices = "";
+  // For an Integer or Time key, the values it may take, either end open:
+  // "100..599", "1ms.." (more than nothing). Checked wherever the value comes
+  // from, so every step refuses what one of them would.
+  std::string_view range = "";
 };
 
 // The schema row for `path`, or nullptr when no key has that path.

@@ -47,8 +47,26 @@ std::vector<std::string> register_secret(std::string_view secret) {
   return added;
 }
 
-std::string mask_secrets(std::string_view text) {
+std::string mask_url_userinfo(std::string_view text) {
   std::string out(text);
+  for (auto scheme_end = out.find("://"); scheme_end != std::string::npos;
+       scheme_end = out.find("://", scheme_end + 3)) {
+    auto start = scheme_end + 3;
+    // The authority ends where the path, query or fragment starts, or where
+    // the URL itself ends in running text or JSON. A password may hold ',',
+    // ';' and brackets, so those do not end it.
+    auto end = out.find_first_of("/?#\\ \t\r\n\"'<>`", start);
+    if (end == std::string::npos) end = out.size();
+    auto at = out.rfind('@', end == 0 ? 0 : end - 1);
+    if (at == std::string::npos || at < start) continue;
+    if (out.compare(start, at - start, "***") == 0) continue;
+    out.replace(start, at - start, "***");
+  }
+  return out;
+}
+
+std::string mask_secrets(std::string_view text) {
+  std::string out = mask_url_userinfo(text);
   std::lock_guard lock(g_secrets_mutex);
   for (const auto& secret : secrets()) {
     for (auto at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3)) {

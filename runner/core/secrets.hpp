@@ -13,7 +13,11 @@ namespace switchyard {
 // added (they would mask everything).
 std::vector<std::string> register_secret(std::string_view secret);
 
-// Returns `text` with every registered secret replaced by "***".
+// Returns `text` with the user-info of every URL in it ("http://user:pw@host/"
+// -> "http://***@host/") and every registered secret replaced by "***".
 std::string mask_secrets(std::string_view text);
+
+// Only the URL part of mask_secrets: "https://u:p@h/x" -> "https://***@h/x".
+std::string mask_url_userinfo(std::string_view text);
 
 }  // namespace switchyard

@@ -146,7 +146,19 @@ class ProcessSlotRunner : public SlotRunner {
   }
 
   bool stop(const SlotRecord& record) override {
-    if (slot_process_running(record)) return stop_process_group(record.pid, m_settings.stop_grace);
+    switch (slot_process_identity(record)) {
+      case SlotIdentity::Proven:
+        return stop_process_group(record.pid, m_settings.stop_grace);
+      case SlotIdentity::Unproven:
+        // Never signal a process that may be someone else's: say so instead.
+        log::warn(
+            "port {}: pid {} is not provably this slot's process (its start time or "
+            "SWITCHYARD_SLOT_TOKEN differ from state.json); not signalling it",
+            record.port, record.pid);
+        break;
+      case SlotIdentity::Gone:
+        break;
+    }
     // A deploy killed between recording the slot and recording its pid left
     // only the token it put in the slot's environment.
     bool stopped = true;
@@ -317,32 +329,57 @@ std::string new_slot_token() {
   return token;
 }
 
+namespace {
+
+// True when the environment `pid` was started with holds `token` as
+// SWITCHYARD_SLOT_TOKEN (false when it cannot be read: not ours to judge).
+bool environment_has_token(const fs::path& process_dir, std::string_view token) {
+  if (token.empty()) return false;
+  std::string needle = std::string(k_slot_token_variable) + "=" + std::string(token);
+  std::ifstream in(process_dir / "environ", std::ios::binary);
+  std::string variable;
+  while (std::getline(in, variable, '\0')) {
+    if (variable == needle) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::vector<pid_t> find_slot_token(std::string_view token) {
   std::vector<pid_t> found;
   if (token.empty()) return found;
-  std::string needle = std::string(k_slot_token_variable) + "=" + std::string(token);
   std::error_code error;
   for (const auto& entry : fs::directory_iterator("/proc", error)) {
     auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "environ", std::ios::binary);
-    std::string variable;
-    while (std::getline(in, variable, '\0')) {
-      if (variable == needle) {
-        pid_t pid = static_cast<pid_t>(std::stol(name));
-        if (process_start_ticks(pid) != 0) found.push_back(pid);
-        break;
-      }
-    }
+    if (name.empty() || name.size() > 9 ||
+        name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    if (!environment_has_token(entry.path(), token)) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid > 1 && process_start_ticks(pid) != 0) found.push_back(pid);
   }
   return found;
 }
 
-bool slot_process_running(const SlotRecord& record) {
-  if (record.pid <= 0) return false;
+SlotIdentity slot_process_identity(const SlotRecord& record) {
+  if (record.pid <= 0) return SlotIdentity::Gone;
   auto ticks = process_start_ticks(record.pid);
-  if (ticks == 0) return false;
-  return record.start_ticks == 0 || ticks == record.start_ticks;
+  if (ticks == 0) return SlotIdentity::Gone;
+  // pid 1 is init; a record without a start time or a token (a corrupted or
+  // hand-edited state.json) proves nothing about whoever has that pid now.
+  if (record.pid == 1 || record.start_ticks == 0 || record.token.empty()) {
+    return SlotIdentity::Unproven;
+  }
+  if (ticks != record.start_ticks) return SlotIdentity::Gone;  // the pid was reused
+  if (!environment_has_token(fs::path("/proc") / std::to_string(record.pid), record.token)) {
+    return SlotIdentity::Unproven;
+  }
+  return SlotIdentity::Proven;
+}
+
+bool slot_process_running(const SlotRecord& record) {
+  return slot_process_identity(record) == SlotIdentity::Proven;
 }
 
 Result<std::string> systemd_unit_text(const SlotSettings& settings, const fs::path& state_dir) {

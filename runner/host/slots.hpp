@@ -87,8 +87,16 @@ Result<std::vector<std::string>> expand_start_command(const std::vector<std::str
 // The kernel's start time of `pid` (/proc/<pid>/stat field 22), 0 if gone.
 std::uint64_t process_start_ticks(pid_t pid);
 
-// True when the process recorded in `record` still runs: same pid and the
-// same start time (a reused pid belongs to someone else).
+// What the process `record` names is to us. Proven: the pid runs with the
+// recorded kernel start time AND the slot's token in its environment, so it
+// may be signalled. Gone: no such process (or the pid was reused by a later
+// program). Unproven: something runs under that pid but the record cannot
+// prove it is the slot (no start time, no token, pid 1, or the token is not
+// in its environment): it must never be signalled.
+enum class SlotIdentity { Proven, Gone, Unproven };
+SlotIdentity slot_process_identity(const SlotRecord& record);
+
+// True when the process recorded in `record` is proven to be the slot and runs.
 bool slot_process_running(const SlotRecord& record);
 
 class SlotRunner {

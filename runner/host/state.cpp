@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "runner/util/atomic_file.hpp"
@@ -33,6 +34,25 @@ std::int64_t integer_member(const json::object& object, std::string_view key) {
   if (it->value().is_int64()) return it->value().as_int64();
   if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
   return 0;
+}
+
+// The highest pid Linux hands out (PID_MAX_LIMIT on 64-bit kernels).
+constexpr std::int64_t k_max_pid = 4'194'304;
+
+// A whole number member read exactly: nullopt when present but not an
+// integer (a fraction, a string, past int64); `missing` when absent.
+std::optional<std::int64_t> exact_integer_member(const json::object& object, std::string_view key,
+                                                 std::int64_t missing) {
+  auto it = object.find(key);
+  if (it == object.end() || it->value().is_null()) return missing;
+  if (it->value().is_int64()) return it->value().as_int64();
+  if (it->value().is_uint64()) {
+    auto value = it->value().as_uint64();
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return std::nullopt;
+    return static_cast<std::int64_t>(value);
+  }
+  return std::nullopt;
 }
 
 std::optional<SlotStatus> status_from_string(std::string_view text) {
@@ -110,9 +130,10 @@ void HostState::put(const SlotRecord& record) {
     *existing = record;
     return;
   }
-  slots.push_back(record);
-  std::sort(slots.begin(), slots.end(),
-            [](const SlotRecord& a, const SlotRecord& b) { return a.port < b.port; });
+  // Kept in port order: insert at its place rather than sort the whole list.
+  auto place = std::lower_bound(slots.begin(), slots.end(), record.port,
+                                [](const SlotRecord& slot, int port) { return slot.port < port; });
+  slots.insert(place, record);
 }
 
 json::object state_to_json(const HostState& state) {
@@ -144,26 +165,49 @@ Result<HostState> state_from_json(const json::value& value, std::string_view ori
   auto slots = object.find("slots");
   if (slots != object.end()) {
     if (!slots->value().is_array()) return bad("\"slots\" is not a list");
+    state.slots.reserve(slots->value().as_array().size());
     for (const auto& item : slots->value().as_array()) {
       if (!item.is_object()) return bad("a slot is not an object");
       const auto& entry = item.as_object();
       SlotRecord slot;
-      slot.port = static_cast<int>(integer_member(entry, "port"));
-      if (slot.port <= 0) return bad("a slot has no port");
+      // Numbers are checked, never truncated: a pid of 2^32 + 1234 must not
+      // become 1234, someone else's process.
+      auto port = exact_integer_member(entry, "port", 0);
+      if (!port || *port < 1 || *port > 65535) return bad("a slot has no port from 1 to 65535");
+      slot.port = static_cast<int>(*port);
+      std::string subject = "the slot on port " + std::to_string(slot.port);
       slot.slot = string_member(entry, "slot");
       slot.version = string_member(entry, "version");
       slot.sha256 = string_member(entry, "sha256");
       slot.artifact = string_member(entry, "artifact");
       slot.log_file = string_member(entry, "log");
-      slot.pid = static_cast<pid_t>(integer_member(entry, "pid"));
-      slot.start_ticks = static_cast<std::uint64_t>(integer_member(entry, "start_ticks"));
+      auto pid = exact_integer_member(entry, "pid", 0);
+      if (!pid || *pid < 0 || *pid == 1 || *pid > k_max_pid) {
+        return bad(subject + " records a pid no slot can have (" +
+                   (pid ? std::to_string(*pid) : std::string("not a whole number")) +
+                   "); nothing was signalled");
+      }
+      slot.pid = static_cast<pid_t>(*pid);
+      auto ticks = exact_integer_member(entry, "start_ticks", 0);
+      if (!ticks || *ticks < 0) return bad(subject + " records a start_ticks that is not a count");
+      slot.start_ticks = static_cast<std::uint64_t>(*ticks);
       slot.token = string_member(entry, "token");
       auto status = status_from_string(string_member(entry, "status"));
       if (!status) return bad("slot " + std::to_string(slot.port) + " has an unknown status");
       slot.status = *status;
       slot.since = string_member(entry, "since");
       slot.warm_until = string_member(entry, "warm_until");
-      state.put(slot);
+      state.slots.push_back(std::move(slot));
+    }
+    // Sorted once (put() would keep the order, one insert at a time: a state
+    // file of many slots must read in n log n, not n squared).
+    std::stable_sort(state.slots.begin(), state.slots.end(),
+                     [](const SlotRecord& a, const SlotRecord& b) { return a.port < b.port; });
+    auto twice = std::adjacent_find(
+        state.slots.begin(), state.slots.end(),
+        [](const SlotRecord& a, const SlotRecord& b) { return a.port == b.port; });
+    if (twice != state.slots.end()) {
+      return bad("port " + std::to_string(twice->port) + " has two slots");
     }
   }
   return state;

@@ -5,6 +5,16 @@
 
 namespace switchyard {
 
+namespace {
+
+// The longest duration a user may write: 1,000,000 hours (114 years). Past
+// about 2,562,047 hours a duration no longer fits the int64 nanoseconds the
+// clocks count in, and adding it to a time point overflows (a deadline
+// "already passed" after one probe); this bound leaves room for that sum.
+constexpr std::int64_t k_longest_ms = std::int64_t{1'000'000} * 3'600'000;
+
+}  // namespace
+
 Result<Duration> parse_duration(std::string_view text) {
   auto bad = [&] {
     return usage_error(std::string("'") + std::string(text) +
@@ -25,16 +35,25 @@ Result<Duration> parse_duration(std::string_view text) {
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])))
       ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
+    std::int64_t unit_ms = 0;
     if (unit == "ms")
-      total_ms += number;
+      unit_ms = 1;
     else if (unit == "s")
-      total_ms += number * 1000;
+      unit_ms = 1000;
     else if (unit == "m")
-      total_ms += number * 60'000;
+      unit_ms = 60'000;
     else if (unit == "h")
-      total_ms += number * 3'600'000;
+      unit_ms = 3'600'000;
     else
       return bad();
+    // number <= 10^9 and unit_ms <= 3.6 * 10^6: the product fits; the sum is
+    // checked before it could overflow.
+    std::int64_t part_ms = number * unit_ms;
+    if (part_ms > k_longest_ms - total_ms) {
+      return usage_error(std::string("'") + std::string(text) +
+                         "': too long; the longest duration is 1000000h");
+    }
+    total_ms += part_ms;
   }
   return Duration(total_ms);
 }

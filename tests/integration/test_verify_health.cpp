@@ -338,6 +338,25 @@ TEST_F(VerifyHealthTestServer, ExpectStatusIsExact) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+// The probe found verify-health printing `http://user:pw@host/` in its
+// progress and error lines: user-info is masked in every line, the JSON
+// result included.
+TEST_F(VerifyHealthTestServer, UrlUserInfoNeverAppearsInTheOutput) {
+  std::string url = s_server->url("/status/503");
+  std::string with_userinfo = url;
+  with_userinfo.replace(with_userinfo.find("://"), 3, "://probe-user:pw-5e1d9@");
+  auto result = verify_health({"--json", "--timeout", "300ms", with_userinfo});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  std::string masked = url;
+  masked.replace(masked.find("://"), 3, "://***@");
+  for (const auto& text : {result.out, result.err}) {
+    EXPECT_EQ(text.find("probe-user"), std::string::npos) << text;
+    EXPECT_EQ(text.find("pw-5e1d9"), std::string::npos) << text;
+  }
+  EXPECT_NE(result.err.find(masked), std::string::npos) << result.err;
+  EXPECT_NE(result.out.find(masked), std::string::npos) << result.out;
+}
+
 TEST_F(VerifyHealthTestServer, HeaderFromTheEnvironmentNeverAppearsInTheOutput) {
   const std::string token = "Bearer tok-8f3e9a1c55d2";
   // The server echoes the request headers in its body; the expectation fails

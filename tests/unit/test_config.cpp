@@ -268,7 +268,7 @@ TEST(Config, BadValuesFromVariablesAndFlagsNameWhereTheyCameFrom) {
   ConfigLoadOptions options;
   options.variables = {{"SWITCHYARD_TARGET__DRAIN_TIMEOUT", "45"}};
   EXPECT_EQ(load_error("", options),
-            "SWITCHYARD_TARGET__DRAIN_TIMEOUT: target.drain_timeout: '45' is not a duration; "
+            "SWITCHYARD_TARGET__DRAIN_TIMEOUT: target.drain_timeout: '45': not a duration; "
             "write it like 250ms, 30s, 2m or 1h30m");
   options.variables = {{"SWITCHYARD_TARGET__PORTS", "8081"}};
   EXPECT_EQ(load_error("", options),
@@ -326,7 +326,7 @@ TEST(Config, WrongTypesNameTheFileLineAndKey) {
             "switchyard.yml:2: target.ports: expected a list of 2 ports; both are 8081, use two "
             "different ports");
   EXPECT_EQ(load_error("health:\n  timeout: 30\n"),
-            "switchyard.yml:2: health.timeout: '30' is not a duration; write it like 250ms, 30s, "
+            "switchyard.yml:2: health.timeout: '30': not a duration; write it like 250ms, 30s, "
             "2m or 1h30m");
   EXPECT_EQ(load_error("health:\n  successes: two\n"),
             "switchyard.yml:2: health.successes: 'two' is not a whole number");
@@ -420,7 +420,7 @@ TEST(Config, TypedLookupsOfAnotherShapeNameTheValueAndWhereItCameFrom) {
   auto duration = config->duration("target.keep_releases");
   ASSERT_FALSE(duration.ok());
   EXPECT_EQ(duration.error().message,
-            "default: target.keep_releases: '5' is not a duration; write it like 250ms, 30s, 2m "
+            "default: target.keep_releases: '5': not a duration; write it like 250ms, 30s, 2m "
             "or 1h30m");
 }
 
@@ -471,3 +471,83 @@ TEST(ConfigSchema, EveryKeyIsDocumented) {
         << key.path << " is not described in docs/CONFIG.md";
   }
 }
+
+namespace config_test {
+
+// A key written twice used to be accepted with the last one winning (and
+// yaml-cpp's own lookups finding the first): now it is an error naming both.
+TEST(Config, AKeyWrittenTwiceNamesBothLines) {
+  EXPECT_EQ(load_error("app: a\n"
+                       "target:\n"
+                       "  drain_timeout: 5s\n"
+                       "  stop_grace: 1s\n"
+                       "  drain_timeout: 50s\n"),
+            "switchyard.yml:5: target.drain_timeout: set twice (lines 3 and 5); keep one");
+  EXPECT_EQ(load_error("app: a\napp: b\n"),
+            "switchyard.yml:2: app: set twice (lines 1 and 2); keep one");
+  EXPECT_EQ(load_error("health:\n  path: /h\nhealth:\n  timeout: 1s\n"),
+            "switchyard.yml:3: health: set twice (lines 1 and 3); keep one");
+  EXPECT_EQ(load_error("environments:\n"
+                       "  prod:\n"
+                       "    branches: [main]\n"
+                       "    target:\n"
+                       "      environment:\n"
+                       "        JAVA_OPTS: -Xmx1g\n"
+                       "        JAVA_OPTS: -Xmx2g\n"),
+            "switchyard.yml:7: environments.prod.target.environment.JAVA_OPTS: set twice (lines 6 "
+            "and 7); keep one");
+  EXPECT_EQ(load_error("{\"app\": \"a\", \"app\": \"b\"}\n"),
+            "switchyard.yml:1: app: set twice on line 1; keep one");
+}
+
+// The health gate's limits hold for every step that reads the file, not only
+// verify-health: switch-traffic --print-nginx-config used to accept them.
+TEST(Config, HealthValuesOutOfRangeAreRefusedWhereverTheyComeFrom) {
+  EXPECT_EQ(load_error("health:\n  expect_status: -1\n"),
+            "switchyard.yml:2: health.expect_status: '-1' is out of range; use from 100 to 599");
+  EXPECT_EQ(load_error("health:\n  expect_status: 600\n"),
+            "switchyard.yml:2: health.expect_status: '600' is out of range; use from 100 to 599");
+  EXPECT_EQ(load_error("health:\n  successes: 0\n"),
+            "switchyard.yml:2: health.successes: '0' is out of range; use from 1 to 999999");
+  EXPECT_EQ(load_error("health:\n  successes: 4294967297\n"),
+            "switchyard.yml:2: health.successes: '4294967297' is out of range; use from 1 to "
+            "999999");
+  EXPECT_EQ(load_error("health:\n  interval: 0s\n"),
+            "switchyard.yml:2: health.interval: '0s' is out of range; use at least 1ms");
+  EXPECT_EQ(load_error("health:\n  timeout: 0ms\n"),
+            "switchyard.yml:2: health.timeout: '0ms' is out of range; use at least 1ms");
+  EXPECT_EQ(load_error("health:\n  request_timeout: 2562048h\n"),
+            "switchyard.yml:2: health.request_timeout: '2562048h': too long; the longest "
+            "duration is 1000000h");
+  ConfigLoadOptions options;
+  options.variables["SWITCHYARD_HEALTH__SUCCESSES"] = "0";
+  EXPECT_EQ(load_error("app: a\n", options),
+            "SWITCHYARD_HEALTH__SUCCESSES: health.successes: '0' is out of range; use from 1 to "
+            "999999");
+  ConfigFile fine("health:\n  expect_status: 204\n  successes: 3\n  interval: 1ms\n");
+  auto config = load(fine);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(*config->integer("health.expect_status"), 204);
+}
+
+TEST(ConfigSchema, RangesParseAndHoldTheDefaults) {
+  for (const auto& key : config_schema()) {
+    if (key.range.empty()) continue;
+    std::string path(key.path);
+    ASSERT_TRUE(key.type == ConfigType::Integer || key.type == ConfigType::Time) << path;
+    auto dots = key.range.find("..");
+    ASSERT_NE(dots, std::string_view::npos) << path;
+    for (auto bound : {key.range.substr(0, dots), key.range.substr(dots + 2)}) {
+      if (bound.empty()) continue;
+      if (key.type == ConfigType::Time) {
+        EXPECT_TRUE(parse_duration(bound).ok()) << path << ": " << bound;
+      }
+    }
+    if (key.default_value.empty()) continue;
+    ConfigFile file(path.substr(0, path.find('.')) + ":\n  " + path.substr(path.find('.') + 1) +
+                    ": " + std::string(key.default_value) + "\n");
+    EXPECT_TRUE(load(file).ok()) << path;
+  }
+}
+
+}  // namespace config_test

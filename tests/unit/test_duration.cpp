@@ -30,3 +30,17 @@ TEST(Duration, FormatsWhatItParses) {
   EXPECT_EQ(format_duration(250ms), "250ms");
   EXPECT_EQ(format_duration(90s), "1m30s");
 }
+
+// 2562048h is past what int64 nanoseconds hold: once accepted, adding it to a
+// clock reading overflowed and verify-health gave up after one probe.
+TEST(Duration, RefusesWhatNoClockCanHold) {
+  EXPECT_EQ(*parse_duration("1000000h"), std::chrono::hours(1'000'000));
+  for (const char* text :
+       {"2562048h", "1000000h1ms", "999999999h", "1000000000h1000000000h", "9999999999ms"}) {
+    auto parsed = parse_duration(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().code, switchyard::ExitCode::Usage) << text;
+  }
+  auto parsed = parse_duration("2562048h");
+  EXPECT_EQ(parsed.error().message, "'2562048h': too long; the longest duration is 1000000h");
+}

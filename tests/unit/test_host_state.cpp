@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -122,6 +123,79 @@ TEST_F(HostStateTest, ADamagedStateFileIsBadInputNamingTheFile) {
             m_paths.state_file().string() +
                 ": slot 8081 has an unknown status; fix or remove the file (switchyard rewrites "
                 "it on the next deploy)");
+}
+
+// Numbers that name processes and ports are read exactly: a pid past 2^32
+// is not truncated to someone else's, pid 1 (init) and negative ones are no
+// slot's, and such a file is reported before anything acts on it.
+TEST_F(HostStateTest, PidsAndPortsNoSlotCanHaveAreBadInputNamingTheSlot) {
+  auto error_for = [&](const std::string& slot) {
+    EXPECT_TRUE(write_file_atomically(m_paths.state_file(), R"({"slots":[)" + slot + "]}"));
+    auto state = read_state(m_paths);
+    if (state) return std::string("(read without error)");
+    EXPECT_EQ(state.error().code, ExitCode::Usage);
+    std::string message = state.error().message;
+    std::string prefix = m_paths.state_file().string() + ": ";
+    EXPECT_EQ(message.rfind(prefix, 0), 0u) << message;
+    return message.substr(prefix.size());
+  };
+  const std::string tail = "; fix or remove the file (switchyard rewrites it on the next deploy)";
+  for (const char* pid :
+       {"1", "-1", "4194305", "4294968530", "18446744073709551615", "1.5", "\"1234\"", "true"}) {
+    std::string shown = std::string(pid).find_first_not_of("-0123456789") == std::string::npos
+                            ? pid
+                            : "not a whole number";
+    if (std::string(pid) == "18446744073709551615") shown = "not a whole number";
+    EXPECT_EQ(error_for(R"({"port":8081,"status":"live","pid":)" + std::string(pid) + "}"),
+              "the slot on port 8081 records a pid no slot can have (" + shown +
+                  "); nothing was signalled" + tail)
+        << pid;
+  }
+  for (const char* port : {"0", "-8081", "65536", "4294975377", "8081.5"}) {
+    EXPECT_EQ(error_for(R"({"port":)" + std::string(port) + R"(,"status":"live"})"),
+              "a slot has no port from 1 to 65535" + tail)
+        << port;
+  }
+  EXPECT_EQ(error_for(R"({"port":8081,"status":"live","pid":1234,"start_ticks":-5})"),
+            "the slot on port 8081 records a start_ticks that is not a count" + tail);
+  EXPECT_EQ(error_for(R"({"port":8081,"status":"live"},{"port":8081,"status":"stopped"})"),
+            "port 8081 has two slots" + tail);
+  // No pid at all (systemd mode before it knows one) is fine, and so is the
+  // largest pid Linux hands out.
+  EXPECT_EQ(
+      error_for(R"({"port":8082,"status":"stopped"},{"port":8081,"status":"live","pid":4194304})"),
+      "(read without error)");
+  auto state = read_state(m_paths);
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->slots.size(), 2u);
+  EXPECT_EQ(state->slots[0].port, 8081) << "slots are kept in port order";
+  EXPECT_EQ(state->slots[0].pid, 4194304);
+}
+
+// The probe's state.json of 100,000 slots made `status` take more than 5 s:
+// every slot read re-sorted the list. Reading is n log n now; the bound is
+// generous for a busy machine and a sanitizer build (the quadratic reading
+// took minutes for this many).
+TEST_F(HostStateTest, AStateFileOfManySlotsReadsQuickly) {
+  std::string text = R"({"app":"hello","slots":[)";
+  constexpr int k_slots = 65535;
+  for (int port = k_slots; port >= 1; --port) {  // reverse order: the worst for sorting on insert
+    if (port != k_slots) text += ",";
+    text += R"({"port":)" + std::to_string(port) + R"(,"slot":"blue","version":"1.0","pid":0,)" +
+            R"("status":")" + (port == 8081 ? "live" : "stopped") + R"("})";
+  }
+  text += "]}";
+  ASSERT_TRUE(write_file_atomically(m_paths.state_file(), text));
+  auto start = std::chrono::steady_clock::now();
+  auto state = read_state(m_paths);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->slots.size(), static_cast<std::size_t>(k_slots));
+  EXPECT_EQ(state->slots.front().port, 1);
+  ASSERT_NE(state->live(), nullptr);
+  EXPECT_EQ(state->live()->port, 8081);
+  EXPECT_LT(took, std::chrono::seconds(10))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
 TEST_F(HostStateTest, HistoryAppendsOneJsonLinePerRecord) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "runner/core/ci.hpp"
+#include "runner/core/secrets.hpp"
 #include "tests/support/core_testing.hpp"
 
 using namespace switchyard;
@@ -101,3 +102,24 @@ TEST(LogLevel, AnExplicitSwitchyardLogWins) {
                 {{"GITHUB_ACTIONS", "true"}, {"RUNNER_DEBUG", "0"}, {"SWITCHYARD_LOG", "debug"}}),
             log::Level::Debug);
 }
+
+namespace switchyard {
+namespace {
+
+// User-info in a URL is a credential wherever the URL is printed: a log line,
+// an error, a JSON result, a CI output.
+TEST(MaskUrlUserinfo, HidesUserAndPasswordOfEveryUrl) {
+  EXPECT_EQ(mask_secrets("http://user:pw@host/"), "http://***@host/");
+  EXPECT_EQ(mask_secrets("probe https://u:p,w;x@example.test:8443/health?x=a@b then "
+                         "s3://AKIA:secret@bucket"),
+            "probe https://***@example.test:8443/health?x=a@b then s3://***@bucket");
+  EXPECT_EQ(mask_secrets(R"({"url":"http://only-user@h/x"})"), R"({"url":"http://***@h/x"})");
+  EXPECT_EQ(mask_secrets("http://***@host/ http://host/a@b mail me@example.test"),
+            "http://***@host/ http://host/a@b mail me@example.test");
+  EXPECT_EQ(mask_secrets("http://h:1/ and ftp://a@b"), "http://h:1/ and ftp://***@b");
+  EXPECT_EQ(mask_secrets("://@"), "://***@");
+  EXPECT_EQ(mask_url_userinfo("no url here"), "no url here");
+}
+
+}  // namespace
+}  // namespace switchyard

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -147,17 +148,76 @@ TEST_F(SlotsTest, AProcessSlotWithoutARecordedPidIsStoppedByItsToken) {
   EXPECT_FALSE(runner->running(*started));
 }
 
-// A pid the kernel reused for another program is not the slot.
-TEST(SlotProcess, AReusedPidIsNotTheSlot) {
-  SlotRecord record;
-  record.pid = ::getpid();
-  record.start_ticks = process_start_ticks(::getpid());
-  ASSERT_NE(record.start_ticks, 0u);
+// A slot's identity is its pid with the kernel's start time AND its token
+// in the environment; a pid the kernel reused, or a record that lacks either
+// proof, is not the slot.
+TEST_F(SlotsTest, OnlyAProvenProcessIsTheSlot) {
+  m_settings.start_command = {"/bin/sleep", "60"};
+  auto runner = make_slot_runner(m_settings, m_dir);
+  auto started = runner->start(m_launch);
+  ASSERT_TRUE(started) << started.error().message;
+  SlotRecord record = *started;
+  EXPECT_EQ(slot_process_identity(record), SlotIdentity::Proven);
   EXPECT_TRUE(slot_process_running(record));
-  record.start_ticks += 1;
-  EXPECT_FALSE(slot_process_running(record));
-  record.pid = 0;
-  EXPECT_FALSE(slot_process_running(record));
+
+  SlotRecord reused = record;
+  reused.start_ticks += 1;
+  EXPECT_EQ(slot_process_identity(reused), SlotIdentity::Gone);
+  SlotRecord no_ticks = record;
+  no_ticks.start_ticks = 0;
+  EXPECT_EQ(slot_process_identity(no_ticks), SlotIdentity::Unproven);
+  SlotRecord no_token = record;
+  no_token.token.clear();
+  EXPECT_EQ(slot_process_identity(no_token), SlotIdentity::Unproven);
+  SlotRecord other_token = record;
+  other_token.token = new_slot_token();
+  EXPECT_EQ(slot_process_identity(other_token), SlotIdentity::Unproven);
+  SlotRecord init = record;
+  init.pid = 1;
+  init.start_ticks = process_start_ticks(1);
+  EXPECT_NE(slot_process_identity(init), SlotIdentity::Proven);
+  SlotRecord none = record;
+  none.pid = 0;
+  EXPECT_EQ(slot_process_identity(none), SlotIdentity::Gone);
+
+  EXPECT_TRUE(runner->stop(record));
+  EXPECT_EQ(slot_process_identity(record), SlotIdentity::Gone);
+}
+
+// stop() of a record whose process is not proven signals nothing: the bait,
+// a process group leader like a slot, survives records that name its pid
+// with its start time but no token, or without a start time at all.
+TEST_F(SlotsTest, StopNeverSignalsAnUnprovenProcess) {
+  pid_t bait = ::fork();
+  ASSERT_GE(bait, 0);
+  if (bait == 0) {
+    ::setsid();
+    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::uint64_t ticks = 0;
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream comm("/proc/" + std::to_string(bait) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "sleep") break;
+    std::this_thread::sleep_for(5ms);
+  }
+  ticks = process_start_ticks(bait);
+  ASSERT_NE(ticks, 0u);
+  auto runner = make_slot_runner(m_settings, m_dir);
+  for (auto [start_ticks, token] : std::vector<std::pair<std::uint64_t, std::string>>{
+           {0, ""}, {ticks, ""}, {ticks, new_slot_token()}, {0, new_slot_token()}}) {
+    SlotRecord record;
+    record.port = m_launch.port;
+    record.pid = bait;
+    record.start_ticks = start_ticks;
+    record.token = token;
+    EXPECT_FALSE(runner->running(record));
+    EXPECT_TRUE(runner->stop(record));
+    EXPECT_EQ(process_start_ticks(bait), ticks) << "the bait was signalled";
+  }
+  ::kill(bait, SIGKILL);
+  ::waitpid(bait, nullptr, 0);
 }
 
 TEST_F(SlotsTest, RunningAsAnotherUserNeedsThatUser) {
