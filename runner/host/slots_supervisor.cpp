@@ -180,6 +180,11 @@ int supervise_slot(const std::vector<std::string>& service, const fs::path& stat
     bool forwarded = false;
     while (::waitpid(child, &wait_status, 0) < 0) {
       if (errno != EINTR) return 1;
+      // Armed or disarmed meanwhile: `switchyard status` shows which.
+      if ((g_armed != 0) != status.armed) {
+        status.armed = g_armed != 0;
+        write_status(status_file, status);
+      }
       // A stop signal sent to the supervisor alone (not its group) still
       // reaches the service.
       if (g_stop_signal != 0 && !forwarded) {
