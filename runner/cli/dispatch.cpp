@@ -10,6 +10,7 @@
 #include "runner/cli/host_commands.hpp"
 #include "runner/cli/init.hpp"
 #include "runner/cli/pipeline.hpp"
+#include "runner/host/slots_supervisor.hpp"
 #include "runner/util/file_descriptor.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/result.hpp"
@@ -76,6 +77,8 @@ int switchyard_main(int argc, char** argv) {
   if (command == "restore") return restore_main(argc - 1, argv + 1);
   // Not listed in the usage: switch-traffic runs it detached (target.keep_warm).
   if (command == "expire-warm") return expire_warm_main(argc - 1, argv + 1);
+  // Nor this: the parent of a process-mode slot's service (host/slots_supervisor).
+  if (command == k_supervise_command) return supervise_slot_main(argc - 1, argv + 1);
   auto executable = step_executable(command, self_directory());
   if (executable.empty() || command.find('/') != std::string_view::npos) {
     std::cerr << "switchyard: '" << command

@@ -10,6 +10,7 @@
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
 #include "runner/host/lock.hpp"
+#include "runner/host/slots_supervisor.hpp"
 #include "runner/host/status.hpp"
 #include "runner/host/switch.hpp"
 #include "runner/net/health.hpp"
@@ -32,6 +33,12 @@ void put_status(const HostStatus& status, boost::json::object& result) {
   result["previous_version"] = status.previous_version;
   result["warm_version"] = status.warm_version;
   result["nginx_port"] = status.nginx_port;
+  result["supervised"] = status.supervised;
+  result["restarts"] = status.restarts;
+  result["last_exit"] = status.last_exit;
+  result["last_exit_at"] = status.last_exit_at;
+  result["abandoned_version"] = status.abandoned_version;
+  result["abandoned_port"] = status.abandoned_port;
 }
 }  // namespace
 
@@ -73,6 +80,28 @@ int expire_warm_main(int argc, char** argv) {
                     if (interrupted() || !std::filesystem::exists(paths.state_file())) return {};
                     return expire_warm_slot(paths, port, token, *stop_grace);
                   });
+}
+
+int supervise_slot_main(int argc, char** argv) {
+  // `supervise-slot --status-file FILE -- COMMAND...`: started by the slot
+  // runner, never by a person, so no step frame (no config, no logging setup).
+  std::filesystem::path status_file;
+  std::vector<std::string> service;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view argument = argv[i];
+    if (argument == "--status-file" && i + 1 < argc) {
+      status_file = argv[++i];
+    } else if (argument == "--") {
+      service.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+  if (status_file.empty() || service.empty()) {
+    std::cerr << "switchyard " << k_supervise_command
+              << ": usage: --status-file FILE -- COMMAND...; switch-traffic runs it, not people\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  return supervise_slot(service, status_file);
 }
 
 int status_main(int argc, char** argv) {

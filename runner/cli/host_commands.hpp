@@ -1,6 +1,7 @@
 // The runner's own host subcommands, `switchyard status`, `switchyard restore`
-// and the hidden `switchyard expire-warm`, and what every host command's main
-// shares: loading the target settings from a step's configuration.
+// and the hidden `switchyard expire-warm` and `switchyard supervise-slot`, and
+// what every host command's main shares: loading the target settings from a
+// step's configuration.
 #pragma once
 
 #include <map>
@@ -25,5 +26,6 @@ Result<HostSettings> load_host_settings(const StepContext& context,
 int status_main(int argc, char** argv);
 int restore_main(int argc, char** argv);
 int expire_warm_main(int argc, char** argv);
+int supervise_slot_main(int argc, char** argv);
 
 }  // namespace switchyard

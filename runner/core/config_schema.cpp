@@ -77,10 +77,11 @@ const std::vector<ConfigKey>& config_schema() {
        "the service's working directory (default: its release directory)"},
       {"target.user", String, "",
        "the user the service runs as (needs root; default: the deployer)"},
-      {"target.run_as", String, "process",
-       "how a slot runs: process (detached process group) or systemd (template unit "
-       "<app>@.service)",
-       "process|systemd"},
+      {"target.run_as", String, "auto",
+       "how a slot runs: process (detached process group under a supervisor), systemd "
+       "(template unit <app>@.service), or auto (systemd where it is PID 1 and the deployer "
+       "may manage units, else process)",
+       "auto|process|systemd"},
       {"target.systemd.unit_dir", String, "/etc/systemd/system",
        "where systemd mode writes the template unit <app>@.service"},
       {"target.systemd.systemctl", String, "systemctl", "the systemctl program systemd mode runs"},

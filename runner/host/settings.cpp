@@ -35,17 +35,20 @@ Result<HostSettings> load_host_settings(const Config& config) {
   settings.slots.working_directory = text;
   SWITCHYARD_READ(settings.slots.user, config.string("target.user"));
   SWITCHYARD_READ(settings.slots.stop_grace, config.duration("target.stop_grace"));
-  SWITCHYARD_READ(text, config.string("target.run_as"));
-  if (text == "process") {
-    settings.slots.run_as = RunAs::Process;
-  } else if (text == "systemd") {
-    settings.slots.run_as = RunAs::Systemd;
-  } else {
-    return usage_error(config.origin("target.run_as") + ": target.run_as: \"" + text +
-                       "\" is not a way to run a slot; use process or systemd");
-  }
+  std::string run_as;
+  SWITCHYARD_READ(run_as, config.string("target.run_as"));
   SWITCHYARD_READ(text, config.string("target.systemd.unit_dir"));
   settings.slots.unit_directory = text;
+  if (run_as == "process") {
+    settings.slots.run_as = RunAs::Process;
+  } else if (run_as == "systemd") {
+    settings.slots.run_as = RunAs::Systemd;
+  } else if (run_as == "auto") {
+    settings.slots.run_as = run_as_on_this_host(settings.slots.unit_directory);
+  } else {
+    return usage_error(config.origin("target.run_as") + ": target.run_as: \"" + run_as +
+                       "\" is not a way to run a slot; use auto, process or systemd");
+  }
   SWITCHYARD_READ(settings.slots.systemctl, config.string("target.systemd.systemctl"));
 
   // The health gate shares the health section with verify-health.

@@ -1,6 +1,7 @@
 #include "runner/host/slots.hpp"
 
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "runner/core/log.hpp"
+#include "runner/host/slots_supervisor.hpp"
 #include "runner/util/atomic_file.hpp"
 #include "runner/util/process.hpp"
 
@@ -126,6 +128,13 @@ class ProcessSlotRunner : public SlotRunner {
     spec.unset_environment = k_job_kill_markers;
     std::error_code error;
     fs::create_directories(launch.log_file.parent_path(), error);
+    // Under a supervisor, which brings the service back once the slot is
+    // live; a program that cannot be found is reported by starting it bare.
+    auto status_file = supervisor_status_file(launch.log_file);
+    fs::remove(status_file, error);
+    if (!find_program(spec.argv.front()).empty() || spec.argv.front().find('/') != std::string::npos) {
+      if (auto supervised = supervised_command(spec.argv, status_file)) spec.argv = *supervised;
+    }
     auto pid = spawn_detached(spec, launch.log_file);
     if (!pid) return pid.error();
     SlotRecord record;
@@ -170,7 +179,20 @@ class ProcessSlotRunner : public SlotRunner {
     return stopped;
   }
 
-  Result<void> set_boot_enabled(const SlotRecord&, bool) override { return {}; }
+  // Nothing starts a process-mode slot at boot (`switchyard restore` does);
+  // a live slot's supervisor restarts its service when it exits.
+  Result<void> set_boot_enabled(const SlotRecord& record, bool enabled) override {
+    set_restart_on_exit(record, enabled);
+    return {};
+  }
+
+  // SIGUSR1 arms the supervisor, SIGUSR2 disarms it; only a proven
+  // supervisor gets either (a slot started before supervisors existed is the
+  // service itself, and SIGUSR1 would end it).
+  void set_restart_on_exit(const SlotRecord& record, bool enabled) override {
+    if (!slot_process_running(record) || !is_slot_supervisor(record.pid)) return;
+    ::kill(record.pid, enabled ? SIGUSR1 : SIGUSR2);
+  }
 
  private:
   // setpriv (util-linux) switches user and group in the child right before
@@ -436,6 +458,22 @@ Result<std::string> systemd_unit_text(const SlotSettings& settings, const fs::pa
        << "[Install]\n"
        << "WantedBy=multi-user.target\n";
   return unit.str();
+}
+
+RunAs choose_run_as(bool systemd_is_pid1, bool may_manage_units) {
+  return systemd_is_pid1 && may_manage_units ? RunAs::Systemd : RunAs::Process;
+}
+
+RunAs run_as_on_this_host(const fs::path& unit_directory) {
+  // sd_booted(3)'s test: /run/systemd/system exists only when systemd is
+  // the init system; PID 1's name says the same inside a container.
+  std::ifstream comm("/proc/1/comm");
+  std::string init;
+  std::getline(comm, init);
+  std::error_code error;
+  bool systemd = init == "systemd" && fs::is_directory("/run/systemd/system", error);
+  bool may_manage = ::geteuid() == 0 && ::access(unit_directory.c_str(), W_OK) == 0;
+  return choose_run_as(systemd, may_manage);
 }
 
 std::unique_ptr<SlotRunner> make_slot_runner(const SlotSettings& settings,

@@ -29,6 +29,12 @@ namespace switchyard {
 
 enum class RunAs { Process, Systemd };
 
+// `target.run_as: auto`: systemd when it runs this host (PID 1) and the
+// deployer may manage its units (root, and `unit_directory` writable), else
+// process. `choose_run_as` is the rule, `run_as_on_this_host` asks the host.
+RunAs choose_run_as(bool systemd_is_pid1, bool may_manage_units);
+RunAs run_as_on_this_host(const std::filesystem::path& unit_directory);
+
 struct SlotSettings {
   std::string app;
   std::string environment;  // the switchyard.yml environment, for {environment}
@@ -113,6 +119,10 @@ class SlotRunner {
   // The slot became live (systemd: enable it so it comes back after a
   // reboot) or stopped being live (systemd: disable it).
   virtual Result<void> set_boot_enabled(const SlotRecord& record, bool enabled) = 0;
+  // Whether the slot's service comes back when it exits: only a live slot's
+  // does. Process mode tells the slot's supervisor (slots_supervisor.hpp);
+  // systemd's Restart=on-failure does it there.
+  virtual void set_restart_on_exit(const SlotRecord& /*record*/, bool /*enabled*/) {}
 };
 
 // The systemd template unit for `settings` (`<app>@.service`): ExecStart is

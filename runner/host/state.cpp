@@ -222,8 +222,11 @@ Result<HostState> read_state(const HostPaths& paths) {
   json::error_code parse_error;
   auto value = json::parse(*text, parse_error);
   if (parse_error) {
+    // Never rewritten over: it is the only record of which pid serves.
     return usage_error(file.string() + ": not valid JSON (" + parse_error.message() +
-                       "); fix or remove the file (switchyard rewrites it on the next deploy)");
+                       "); nothing was changed and the file is kept; move it aside (mv " +
+                       file.string() + " " + file.string() +
+                       ".broken) and deploy again; the slot it recorded is then yours to stop");
   }
   return state_from_json(value, file.string());
 }

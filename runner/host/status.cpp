@@ -7,6 +7,7 @@
 
 #include "runner/core/log.hpp"
 #include "runner/host/lock.hpp"
+#include "runner/host/slots_supervisor.hpp"
 #include "runner/host/switch.hpp"
 #include "runner/net/health.hpp"
 #include "runner/util/process.hpp"
@@ -43,9 +44,17 @@ Result<HostStatus> host_status(const HostSettings& settings) {
   status.app = settings.app;
   status.previous_version = host.state().previous_version;
   if (auto port = host.nginx().live_port()) status.nginx_port = *port;
+  // The lock's last holder still running: a deploy is under way, and a
+  // starting slot is its own.
+  auto holder = read_lock_holder(host.paths().lock_file());
+  bool deploying = holder.pid > 0 && process_alive(holder.pid);
   for (const auto& slot : host.state().slots) {
     if (slot.status == SlotStatus::Warm && host.slots().running(slot)) {
       status.warm_version = slot.version;
+    }
+    if (slot.status == SlotStatus::Starting && !deploying) {
+      status.abandoned_version = slot.version;
+      status.abandoned_port = slot.port;
     }
   }
   const SlotRecord* live = host.state().live();
@@ -56,6 +65,12 @@ Result<HostStatus> host_status(const HostSettings& settings) {
   status.pid = live->pid;
   status.running = host.slots().running(*live);
   if (status.running) status.uptime_seconds = uptime_from_ticks(live->start_ticks);
+  if (auto supervisor = read_supervisor_status(supervisor_status_file(live->log_file))) {
+    status.supervised = true;
+    status.restarts = supervisor->restarts;
+    status.last_exit = supervisor->last_exit;
+    status.last_exit_at = supervisor->last_exit_at;
+  }
 
   // One probe, straight at the live slot.
   HealthCheck check;
@@ -80,6 +95,13 @@ std::string format_host_status(const HostStatus& status) {
   text += "  pid:      " + std::to_string(status.pid) +
           (status.running ? "" : " (not running; run `switchyard restore`)") + "\n";
   text += "  uptime:   " + format_uptime(status.uptime_seconds) + "\n";
+  if (status.supervised) {
+    text += "  restarts: " + std::to_string(status.restarts) +
+            (status.last_exit.empty() || status.restarts == 0
+                 ? std::string()
+                 : " (last exit: " + status.last_exit + " at " + status.last_exit_at + ")") +
+            "\n";
+  }
   text += "  health:   " + status.health + "\n";
   text += "  nginx:    " +
           (status.nginx_port == 0 ? std::string("unknown")
@@ -89,6 +111,11 @@ std::string format_host_status(const HostStatus& status) {
   if (!status.previous_version.empty()) {
     text += "  previous: " + status.previous_version +
             (status.warm_version == status.previous_version ? " (warm)" : "") + "\n";
+  }
+  if (!status.abandoned_version.empty()) {
+    text += "  left:     " + status.abandoned_version + " on port " +
+            std::to_string(status.abandoned_port) +
+            ", started by a deploy that was killed; the next deploy stops it\n";
   }
   return text;
 }

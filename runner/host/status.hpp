@@ -27,6 +27,15 @@ struct HostStatus {
   std::string previous_version;
   std::string warm_version;  // a warm slot's version, when one runs
   int nginx_port = 0;        // what nginx points at; 0 when unknown
+  // Process mode: what the live slot's supervisor saw (slots_supervisor.hpp).
+  bool supervised = false;
+  int restarts = 0;
+  std::string last_exit;     // "signal 9 (Killed)"; empty before any
+  std::string last_exit_at;  // UTC
+  // A slot recorded as starting with no deploy holding the lock: a killed
+  // deploy left it, and the next deploy stops it.
+  std::string abandoned_version;
+  int abandoned_port = 0;
 };
 
 // What runs now: read from state, one health probe, no lock taken.

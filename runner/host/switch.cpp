@@ -225,6 +225,7 @@ Result<SwitchOutcome> record_switch(Host& host, Attempt& attempt, const SlotReco
   if (old_slot) host.state().previous_version = old_slot->version;
   attempt.record().durations_ms = durations_ms;
   if (auto saved = host.save(); !saved) return attempt.fail(saved.error());
+  test_pause("recording");
   attempt.succeed();
 
   SwitchOutcome outcome;
@@ -279,6 +280,8 @@ Result<ReleaseInfo> fetch_release(Host& host, const SwitchRequest& request) {
     cleanup();
     return fetched.error();
   }
+  // Downloaded into the partial directory, neither verified nor published.
+  test_pause("fetching");
   if (expected.empty()) {
     if (fetched->manifest && !fetched->manifest->sha256.empty()) {
       if (fetched->manifest->sha256 != fetched->sha256) {
@@ -377,6 +380,9 @@ std::string last_health_answer(const HealthReport& report) {
   return text;
 }
 
+#ifdef SWITCHYARD_TEST_SEAMS
+bool test_seams_compiled() { return true; }
+
 void test_pause(std::string_view phase) {
   const char* at = std::getenv("SWITCHYARD_TEST_PAUSE_AT");
   if (at == nullptr || phase != at) return;
@@ -384,6 +390,11 @@ void test_pause(std::string_view phase) {
   for (int i = 0; i < 1200 && !interrupted(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
+#else
+// A release build: the environment variable means nothing.
+bool test_seams_compiled() { return false; }
+void test_pause(std::string_view) {}
+#endif
 
 bool reported_version_matches(std::string_view reported, const ReleaseInfo& release) {
   if (!release.app_version.empty()) return reported == release.app_version;
@@ -482,6 +493,7 @@ Result<void> Host::clean_leftovers() {
         slot.status = SlotStatus::Live;
         slot.since = utc_now();
         if (!was_live.empty()) m_state.previous_version = was_live;
+        m_slots->set_restart_on_exit(slot, true);
         changed = reassert = true;
       }
       if (!m_slots->running(slot) && slot.status == SlotStatus::Live) {
@@ -602,6 +614,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     return fail(Error{started.error().code, subject + ": cannot start (" + started.error().message +
                                                 "); " + who_keeps_serving(old_slot)});
   }
+  test_pause("spawned");
   slot.pid = started->pid;
   slot.start_ticks = started->start_ticks;
   if (!started->log_file.empty()) slot.log_file = started->log_file;
@@ -654,6 +667,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   slot.status = SlotStatus::Live;
   slot.since = utc_now();
   host.state().put(slot);
+  host.slots().set_restart_on_exit(slot, true);
   if (old_slot) {
     // Draining: recorded as warm until now, so a deploy killed during the
     // drain leaves it for the next one to stop.

@@ -118,10 +118,15 @@ HealthReport gate_on_health(Host& host, const SlotRecord& slot);
 // The last health answer in `report`, for history and messages.
 std::string last_health_answer(const HealthReport& report);
 
-// A test hook (documented in docs/HOST.md): when SWITCHYARD_TEST_PAUSE_AT
-// names `phase`, print "switchyard: test pause at <phase>" and sleep, so a
-// test can kill the command at a known point.
+// A test seam (documented in docs/HOST.md), compiled only into a build with
+// SWITCHYARD_TEST_SEAMS (CMakeLists.txt: test builds, never a Release one):
+// when SWITCHYARD_TEST_PAUSE_AT names `phase`, print "switchyard: test pause
+// at <phase>" and sleep, so a test can kill the command at a known point.
+// Elsewhere it does nothing.
 void test_pause(std::string_view phase);
+
+// True in a build that carries the test seams (tests skip without them).
+bool test_seams_compiled();
 
 // The version a release's service reports: its manifest's app_version, else
 // the release version.

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -323,6 +324,63 @@ inline std::optional<Response> get_once(int port, const std::string& path) {
   KeepAliveClient client(port);
   return client.get(path);
 }
+
+// Keep-alive clients hammering nginx while the test switches: every response
+// is counted by status, and every connection that breaks is a socket error
+// (the client then reconnects).
+class Load {
+ public:
+  // `fresh_connections`: one request per connection (a reload then never
+  // closes a connection under a client; every failure is a real one).
+  Load(int port, int connections, bool fresh_connections = false)
+      : m_fresh_connections(fresh_connections) {
+    for (int i = 0; i < connections; ++i) {
+      m_threads.emplace_back([this, port] { run(port); });
+    }
+  }
+  ~Load() { stop(); }
+  void stop() {
+    m_stop = true;
+    for (std::thread& thread : m_threads) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+  long requests() const { return m_requests; }
+  long non_2xx() const { return m_non_2xx; }
+  long socket_errors() const { return m_socket_errors; }
+  long polite_closes() const { return m_polite_closes; }
+  // Requests that did not get a 2xx answer: the fault matrix's bar is 0.
+  long failed() const { return m_non_2xx + m_socket_errors; }
+
+ private:
+  void run(int port) {
+    auto client = std::make_unique<KeepAliveClient>(port);
+    while (!m_stop) {
+      auto response = client->get("/");
+      if (!response) {
+        ++m_socket_errors;
+        client = std::make_unique<KeepAliveClient>(port);
+        continue;
+      }
+      ++m_requests;
+      if (response->status < 200 || response->status > 299) ++m_non_2xx;
+      // A server may end a keep-alive connection politely; clients such as
+      // wrk then reconnect without an error, and so does this one.
+      if (m_fresh_connections || response->header("connection") == "close") {
+        ++m_polite_closes;
+        client = std::make_unique<KeepAliveClient>(port);
+      }
+    }
+  }
+
+  bool m_fresh_connections = false;
+  std::atomic<bool> m_stop{false};
+  std::atomic<long> m_requests{0};
+  std::atomic<long> m_non_2xx{0};
+  std::atomic<long> m_socket_errors{0};
+  std::atomic<long> m_polite_closes{0};
+  std::vector<std::thread> m_threads;
+};
 
 struct NginxOptions {
   switchyard::NginxMode mode = switchyard::NginxMode::Reload;

@@ -306,56 +306,7 @@ TEST_F(NginxSwitchTest, SeamlessRouterAnswers502AndLogsWhyWhenTheLivePortFileIsB
       << m_nginx->error_log();
 }
 
-// Keep-alive clients hammering nginx while the test switches: every response
-// is counted by status, and every connection that breaks is a socket error
-// (the client then reconnects).
-class Load {
- public:
-  Load(int port, int connections) {
-    for (int i = 0; i < connections; ++i) {
-      m_threads.emplace_back([this, port] { run(port); });
-    }
-  }
-  ~Load() { stop(); }
-  void stop() {
-    m_stop = true;
-    for (std::thread& thread : m_threads) {
-      if (thread.joinable()) thread.join();
-    }
-  }
-  long requests() const { return m_requests; }
-  long non_2xx() const { return m_non_2xx; }
-  long socket_errors() const { return m_socket_errors; }
-  long polite_closes() const { return m_polite_closes; }
-
- private:
-  void run(int port) {
-    auto client = std::make_unique<KeepAliveClient>(port);
-    while (!m_stop) {
-      auto response = client->get("/");
-      if (!response) {
-        ++m_socket_errors;
-        client = std::make_unique<KeepAliveClient>(port);
-        continue;
-      }
-      ++m_requests;
-      if (response->status < 200 || response->status > 299) ++m_non_2xx;
-      // A server may end a keep-alive connection politely; clients such as
-      // wrk then reconnect without an error, and so does this one.
-      if (response->header("connection") == "close") {
-        ++m_polite_closes;
-        client = std::make_unique<KeepAliveClient>(port);
-      }
-    }
-  }
-
-  std::atomic<bool> m_stop{false};
-  std::atomic<long> m_requests{0};
-  std::atomic<long> m_non_2xx{0};
-  std::atomic<long> m_socket_errors{0};
-  std::atomic<long> m_polite_closes{0};
-  std::vector<std::thread> m_threads;
-};
+using nginx_harness::Load;
 
 // The whole host sequence, a few times, under load: switch, wait until the old
 // slot is drained, kill it outright (SIGKILL: anything still in flight would
