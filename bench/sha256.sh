@@ -68,8 +68,9 @@ gbps() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.2f", b / s / 1e9 }'; }
 echo
 echo "sha256 of ${size_mib} MiB (page cache), $runs runs each, medians"
 echo "machine: $(nproc) cores (nproc), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), SHA extensions (sha_ni): $sha_ni, OpenSSL $(openssl version | awk '{ print $2 }') (openssl speed -evp sha256, 1 MiB blocks: ${ceiling:-n/a} GB/s), load average at start $load, at end $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| tool | wall s | CPU s (user+sys) | GB/s (wall) |\n|---|---|---|---|\n'
-printf '| switchyard-push-artifact --dry-run | %s | %s | %s |\n' "$sy" "$sy_cpu" "$(gbps "$sy")"
-printf '| sha256sum (coreutils) | %s | %s | %s |\n' "$ref" "$ref_cpu" "$(gbps "$ref")"
-awk -v g="$(gbps "$sy")" 'BEGIN { printf "\nbar: switchyard >= 1.5 GB/s: %s (%.2f GB/s)\n", (g >= 1.5 ? "met" : "missed"), g }'
+# GB/s per CPU second too: on a busy machine the wall time is mostly waiting for a CPU.
+printf '| tool | wall s | CPU s (user+sys) | GB/s (wall) | GB/s (CPU) |\n|---|---|---|---|---|\n'
+printf '| switchyard-push-artifact --dry-run | %s | %s | %s | %s |\n' "$sy" "$sy_cpu" "$(gbps "$sy")" "$(gbps "$sy_cpu")"
+printf '| sha256sum (coreutils) | %s | %s | %s | %s |\n' "$ref" "$ref_cpu" "$(gbps "$ref")" "$(gbps "$ref_cpu")"
+awk -v g="$(gbps "$sy")" -v c="$(gbps "$sy_cpu")" 'BEGIN { printf "\nbar: switchyard >= 1.5 GB/s: %s (%.2f GB/s wall; %.2f GB/s per CPU second)\n", (g >= 1.5 ? "met" : "missed"), g, c }'
 echo "raw (wall user sys) switchyard: $(tr '\n' ';' <"$work/switchyard.txt") sha256sum: $(tr '\n' ';' <"$work/sha256sum.txt")"
