@@ -143,6 +143,7 @@ measure() {
   echo "  $check run: $((done_at - ready)) ms after ready" >&2
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "readiness: $runs switchyard runs, $floor_runs floor runs, $peer_runs users' loop runs, STARTUP_DELAY_MS=$delay_ms" >&2
 # Interleaved, so a change in the machine's load hits both alike.
 for ((i = 1; i <= runs || i <= floor_runs; ++i)); do
@@ -153,10 +154,10 @@ for ((i = 1; i <= peer_runs; ++i)); do
   measure users || exit 1
 done
 
-/usr/bin/python3 - "$work/delays" "$out_file" "$runs" "$peer_runs" "$delay_ms" <<'PY'
+/usr/bin/python3 - "$work/delays" "$out_file" "$runs" "$peer_runs" "$delay_ms" "$load_start" <<'PY'
 import json, os, platform, statistics, sys
 
-path, out_file, runs, peer_runs, delay_ms = sys.argv[1:]
+path, out_file, runs, peer_runs, delay_ms, load_start = sys.argv[1:]
 delays = {}
 for line in open(path):
     check, ms = line.split()
@@ -187,10 +188,12 @@ if "switchyard" in checks and "users" in checks and checks["switchyard"]["median
     print(f"\nusers' loop / switchyard (medians): {ratio:.0f}x")
 bar = checks.get("switchyard", {}).get("median_ms")
 if bar is not None:
-    print(f"bar: switchyard median <= 100 ms: {'met' if bar <= 100 else 'NOT met'} ({bar:g} ms)")
+    print(f"bar: switchyard median <= 100 ms: {'met' if bar <= 100 else 'missed'} ({bar:g} ms)")
 load = open("/proc/loadavg").read().split()[:3]
 result["machine"]["loadavg"] = load
-print(f"machine: {result['machine']['nproc']} CPUs, {result['machine']['cpu']}, load average {' '.join(load)}")
+result["machine"]["loadavg_start"] = load_start.split()
+print(f"machine: {result['machine']['nproc']} CPUs (nproc), {result['machine']['cpu']}, "
+      f"load average at start {load_start}, at end {' '.join(load)}")
 if out_file:
     with open(out_file, "w") as f:
         json.dump(result, f, indent=2)

@@ -46,6 +46,11 @@ wait_port_free() {
 #   before "# In the http block" at the top, those up to "# Inside the server
 #   block" in the http block, the rest in the server block. So the benchmark
 #   and the demo run exactly the configuration a user adopts.
+# Lines in nginx_extra_http and nginx_extra_server (empty unless the caller
+# sets them) go at the end of the http block and at the top of the server
+# block: what a user adds beside the snippet (client_max_body_size, upstreams).
+nginx_extra_http=""
+nginx_extra_server=""
 nginx_write_conf() {
   local prefix=$1 port=$2 mode=$3 snippet=${4:-}
   mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
@@ -80,8 +85,10 @@ http {
   keepalive_requests 1000000;
   keepalive_timeout 75s;
 $http_part
+$nginx_extra_http
   server {
     listen 127.0.0.1:$port;
+$nginx_extra_server
 $server_part
   }
 }

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # A smoke run of the cutover benchmark (bench/cutover.sh), so it cannot rot:
-# one cutover per mode under a few seconds of load. It checks that every mode
-# that can run here ran, that the load saw the new version answer through
-# nginx after each cutover, and that seamless mode lost no request (the
-# product's promise; the full 20-cutover figures are in docs/BENCHMARKS.md).
+# one round of three modes (baseline-direct, reload-direct, seamless), one
+# closed-loop and one fixed-rate cutover each, a low fixed rate, no drain
+# check; bounded by a 420 s timeout. It checks that every mode ran, that the
+# new version answered through nginx after each cutover, that switchyard's
+# modes kept the versions to their windows, that the report has
+# every table, and that seamless mode lost no request and gave the unhealthy
+# deploy no traffic (the product's promise; the full figures are in
+# docs/BENCHMARKS.md).
 set -uo pipefail
 
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 source_dir=${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}
 
-for tool in wrk nginx java curl ss; do
+for tool in wrk nginx java javac node curl ss; do
   if ! command -v "$tool" >/dev/null; then
     echo "skipped: $tool not found (scripts/setup installs it)" >&2
     exit 125
@@ -19,42 +23,57 @@ if [[ ! -f $bin_dir/sample/hello-service.jar ]]; then
   echo "skipped: $bin_dir/sample/hello-service.jar not built (needs mvn)" >&2
   exit 125
 fi
+if [[ ! -x $bin_dir/switchyard-switch-traffic ]]; then
+  echo "skipped: $bin_dir/switchyard-switch-traffic not built" >&2
+  exit 125
+fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+modes=baseline-direct,reload-direct,seamless
 
-modes=baseline
-if [[ -x $bin_dir/switchyard-switch-traffic ]]; then
-  modes=baseline,reload,seamless
-fi
-
-timeout 300 bash "$source_dir/bench/cutover.sh" --build "$bin_dir" --cutovers 1 --modes "$modes" \
-  --connections 8 --threads 1 --pause 1 --baseline-interval 1 --out "$out"
+timeout 420 bash "$source_dir/bench/cutover.sh" --build "$bin_dir" --rounds 1 --cutovers 1 --modes "$modes" \
+  --connections 8 --rate 40 --client-rate 4 --big-every-ms 3000 --pause 1 --no-drain-check --out "$out" >"$out/summary.txt"
 status=$?
+cat "$out/summary.txt"
 if ((status != 0)); then
   echo "FAIL: bench/cutover.sh exited $status" >&2
   exit 1
 fi
+for table in '| mode | run | load avg |' '| mode | runs | closed req/s |' '| mode | curl | python | java |' 'Bars, judged on the worst run'; do
+  grep -qF "$table" "$out/summary.txt" || { echo "FAIL: the report has no '$table'" >&2; exit 1; }
+done
 
 /usr/bin/python3 - "$out/results.json" "$modes" <<'PY'
 import json
 import sys
 
-rows = {row["mode"]: row for row in json.load(open(sys.argv[1]))}
+results = json.load(open(sys.argv[1]))
+sessions = {s["mode"]: s for s in results["sessions"]}
 failures = []
 for mode in sys.argv[2].split(","):
-    row = rows.get(mode)
-    if row is None:
+    s = sessions.get(mode)
+    if s is None or not s["closed"]:
         failures.append(f"{mode}: no result; it did not run")
         continue
-    if row["requests"] <= 0:
+    if s["closed"]["requests"] <= 0 or s["fixed"]["sent"] <= 0:
         failures.append(f"{mode}: no request completed under load")
-    if row["failed_deploys"]:
-        failures.append(f"{mode}: the deploy exited non-zero")
-    if row["cutover_ms_median"] is None:
+    if s["failed_deploys"]:
+        failures.append(f"{mode}: a deploy exited non-zero")
+    if not s["cutover_ms"]:
         failures.append(f"{mode}: the new version never answered through nginx")
-    if mode == "seamless" and row["non_2xx"] + row["socket_errors"] > 0:
-        failures.append(f"seamless: {row['non_2xx']} non-2xx and {row['socket_errors']} socket errors; expected none")
+    if not mode.startswith("baseline") and not s["versions_ok"]:
+        failures.append(f"{mode}: a version answered outside its window")
+    if sum(len(c) for c in s["clients"].values()) == 0:
+        failures.append(f"{mode}: the keep-alive clients recorded nothing")
+seamless = sessions.get("seamless")
+if seamless and seamless["closed"]:
+    failed = seamless["closed"]["failed"] + seamless["fixed"]["failed"]
+    if failed:
+        failures.append(f"seamless: {failed} failed requests; expected none")
+    unhealthy = seamless["closed"].get("unhealthy")
+    if not unhealthy or unhealthy["exit"] == 0 or unhealthy["responses"] != 0:
+        failures.append(f"seamless: the unhealthy deploy: {unhealthy}; expected a refusal and 0 responses")
 for failure in failures:
     print("FAIL: " + failure, file=sys.stderr)
 sys.exit(1 if failures else 0)

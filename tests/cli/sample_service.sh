@@ -107,6 +107,8 @@ if wait_ready main; then
     "$(request -X POST -H 'Content-Type: application/json' --data-binary '{"a":[1,2,3],"b":"x y"}' "http://127.0.0.1:$port/echo")"
   check_eq "GET /missing" '404 1.0.0 {"error":"no such path: /missing"}' "$(request "http://127.0.0.1:$port/missing")"
   check_eq "POST /" '405 1.0.0 {"error":"use GET"}' "$(request -X POST -d x "http://127.0.0.1:$port/")"
+  check_eq "POST /slow" '200 1.0.0 {"slept_ms":10}' "$(request -X POST -d x "http://127.0.0.1:$port/slow?ms=10")"
+  check_eq "PUT /slow" '405 1.0.0 {"error":"use GET"}' "$(request -X PUT -d x "http://127.0.0.1:$port/slow")"
 
   # Loopback only by default (Java may show it IPv4-mapped on a dual-stack socket).
   listening=$(ss -Hltn "sport = :$port" | awk '{print $4}')

@@ -194,7 +194,8 @@ public final class HelloService {
                 }
             }
             case "/slow" -> {
-                if (require(exchange, method, "GET")) {
+                // POST too: a long non-idempotent request, which a proxy must not resend.
+                if ("POST".equals(method) || require(exchange, method, "GET")) {
                     long ms = query_long(exchange.getRequestURI().getRawQuery(), "ms", 1000);
                     sleep_quietly(ms);
                     send(exchange, 200, "{\"slept_ms\":" + ms + "}");
