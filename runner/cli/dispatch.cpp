@@ -29,6 +29,7 @@ constexpr const char* k_usage =
     "  build-jar        build the service and write its artifact manifest\n"
     "  push-artifact    store the artifact (file:// or s3://)\n"
     "  verify-health    wait until URLs answer healthy\n"
+    "  request-deploy   ask the hosts to deploy (local or ssh), rolling, with rollback\n"
     "  switch-traffic   on a host: start the idle slot, gate on health, switch nginx\n"
     "  rollback         on a host: go back to a kept release\n"
     "\n"

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include "runner/core/branch.hpp"
 #include "runner/core/ci.hpp"
@@ -52,20 +53,34 @@ void publish_outputs(const boost::json::object& result) {
 
 }  // namespace
 
+// `--config -`: the whole of stdin, read once (a step may load its
+// configuration more than once).
+static const std::string& configuration_from_stdin() {
+  static const std::string text(std::istreambuf_iterator<char>(std::cin), {});
+  return text;
+}
+
 Result<Config> StepContext::load_config(const std::map<std::string, std::string>& flags) const {
   ConfigLoadOptions load;
+  load.flags = flags;
+  if (options.config_path == "-") {
+    // Exactly what the sender resolved: no ./switchyard.yml, no SWITCHYARD_*
+    // variables, no environment choice (the sender chose it).
+    load.document = configuration_from_stdin();
+    return Config::load(load);
+  }
   load.path = options.config_path;
   load.environment = options.environment;
   load.variables = current_environment();
   if (load.environment.empty()) load.branch = current_branch(load.variables);
-  load.flags = flags;
   return Config::load(load);
 }
 
 void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anything) {
   app.set_version_flag("--version", std::string(SWITCHYARD_VERSION));
   app.add_option("--config", options.config_path,
-                 "switchyard.yml to read (default: ./switchyard.yml when present)");
+                 "switchyard.yml to read (default: ./switchyard.yml when present); - reads the "
+                 "resolved configuration from stdin and ignores ./switchyard.yml and SWITCHYARD_*");
   app.add_option("--env", options.environment,
                  "environment section to use (default: chosen by branch)");
   app.add_flag("--json", options.json, "print one JSON result object on stdout");

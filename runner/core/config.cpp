@@ -334,6 +334,15 @@ class ConfigLoader {
   using Layer = std::map<std::string, Value, std::less<>>;
 
   Result<YAML::Node> read_file() {
+    if (m_options.document) {
+      m_name = "--config -";
+      try {
+        return YAML::Load(*m_options.document);
+      } catch (const YAML::ParserException& e) {
+        return usage_error(m_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg +
+                           "; send the resolved configuration as YAML or JSON");
+      }
+    }
     std::filesystem::path path = m_options.path;
     if (path.empty()) {
       m_name = "switchyard.yml";
@@ -555,6 +564,7 @@ class ConfigLoader {
   // for a map key sets one entry: SWITCHYARD_TARGET__ENVIRONMENT__JAVA_OPTS.
   Result<Layer> read_variables(std::vector<std::string>& warnings) const {
     Layer layer;
+    if (m_options.document) return layer;  // --config -: exactly what was sent
     for (const auto& [name, text] : m_options.variables) {
       if (!name.starts_with(k_variable_prefix)) continue;
       std::string_view rest = std::string_view(name).substr(k_variable_prefix.size());
@@ -670,6 +680,28 @@ std::optional<std::string> Config::find(std::string_view key) const {
     default:
       return value.scalar;
   }
+}
+
+std::vector<std::string> Config::keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [path, value] : m_values)
+    keys.push_back(path);
+  return keys;
+}
+
+Result<std::string> resolve_env_reference(std::string_view key, std::string_view value,
+                                          const std::map<std::string, std::string>& environment,
+                                          bool* was_reference) {
+  if (was_reference != nullptr) *was_reference = false;
+  if (!value.starts_with("env:")) return std::string(value);
+  std::string name(value.substr(4));
+  auto it = environment.find(name);
+  if (name.empty() || it == environment.end()) {
+    return usage_error(std::string(key) + ": env:" + name + ": variable " + name +
+                       " is not set; set it (a CI secret) where the deploy is requested");
+  }
+  if (was_reference != nullptr) *was_reference = true;
+  return it->second;
 }
 
 std::string Config::origin(std::string_view key) const {

@@ -63,7 +63,20 @@ struct ConfigLoadOptions {
   std::map<std::string, std::string> variables;
   // Values given as flags, by key path; they win over everything.
   std::map<std::string, std::string> flags;
+  // `--config -`: the resolved configuration itself (YAML or JSON, read from
+  // stdin by the caller). With it, `path`, ./switchyard.yml and `variables`
+  // are not read: what runs is exactly what the sender resolved
+  // (request-deploy sends it to a host over ssh).
+  std::optional<std::string> document;
 };
+
+// The value behind `value` when it is a reference `env:NAME` to variable NAME
+// of `environment`; `value` itself otherwise. A reference to an unset
+// variable fails (exit 2) naming `key`. The caller registers the result as a
+// secret when it was a reference (`*was_reference`).
+Result<std::string> resolve_env_reference(std::string_view key, std::string_view value,
+                                          const std::map<std::string, std::string>& environment,
+                                          bool* was_reference = nullptr);
 
 class Config {
  public:
@@ -90,6 +103,9 @@ class Config {
 
   // Where `key` was set, for messages: "switchyard.yml:12", "SWITCHYARD_X", "--flag", "default".
   std::string origin(std::string_view key) const;
+
+  // Every key set anywhere (defaults excluded), in path order.
+  std::vector<std::string> keys() const;
 
   // The names of the environments the file defines, in file order.
   const std::vector<std::string>& environments() const { return m_environments; }

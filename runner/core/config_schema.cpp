@@ -63,7 +63,9 @@ const std::vector<ConfigKey>& config_schema() {
       {"target.state_dir", String, "/var/lib/switchyard/{app}",
        "where releases, state.json, history.jsonl and the lock live"},
       {"target.ports", PortPair, "[8081, 8082]", "the two slot ports"},
-      {"target.environment", StringMap, "", "environment variables for the service"},
+      {"target.environment", StringMap, "",
+       "environment variables for the service; a value may be env:NAME to read variable NAME "
+       "where the deploy is requested (masked)"},
       {"target.drain_timeout", Time, "30s",
        "how long the old slot may finish in-flight requests after the switch"},
       {"target.stop_grace", Time, "10s", "time between SIGTERM and SIGKILL when stopping a slot"},
@@ -113,6 +115,25 @@ const std::vector<ConfigKey>& config_schema() {
        "how long the new version has to answer through nginx before the switch is undone"},
       {"target.keep_warm", Time, "0s",
        "how long the previous slot keeps running after a switch, for an instant rollback"},
+
+      // deploy: request-deploy, asking the hosts to deploy (docs/DEPLOY.md).
+      {"deploy.via", String, "local",
+       "how hosts are asked to deploy: local (this machine), ssh, or codedeploy (AWS CodeDeploy)",
+       "local|ssh|codedeploy"},
+      {"deploy.hosts", StringList, "",
+       "the hosts, [USER@]HOST[:PORT] each (ssh); --host replaces the list"},
+      {"deploy.batch", Integer, "1", "how many hosts deploy at a time"},
+      {"deploy.batch_pause", Time, "0s", "the wait between batches (watch the dashboards)"},
+      {"deploy.rollback_on_failure", Boolean, "true",
+       "when a host fails, roll back the hosts this rollout already switched"},
+      {"deploy.remote_bin", String, "switchyard", "the switchyard program on the hosts"},
+      {"deploy.ssh.identity_file", String, "",
+       "the private key ssh uses (default: ssh's own, the agent); env:NAME reads the key itself "
+       "from variable NAME (masked)"},
+      {"deploy.ssh.known_hosts", String, "",
+       "the pinned host keys, relative to switchyard.yml (default: ~/.ssh/known_hosts)"},
+      {"deploy.ssh.options", StringList, "",
+       "extra ssh -o options, e.g. [ProxyJump=bastion]"},
 
       // deploy.codedeploy: request-deploy --via codedeploy (docs/AWS.md, "CodeDeploy").
       {"deploy.codedeploy.application", String, "", "the CodeDeploy application's name"},

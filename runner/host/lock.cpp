@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -58,7 +60,7 @@ std::string LockHolder::describe() const {
   return text;
 }
 
-HostLock::HostLock(HostLock&& other) noexcept : m_fd(other.m_fd) {
+HostLock::HostLock(HostLock&& other) noexcept : m_fd(other.m_fd), m_borrowed(other.m_borrowed) {
   other.m_fd = -1;
 }
 
@@ -66,6 +68,7 @@ HostLock& HostLock::operator=(HostLock&& other) noexcept {
   if (this != &other) {
     release();
     m_fd = other.m_fd;
+    m_borrowed = other.m_borrowed;
     other.m_fd = -1;
   }
   return *this;
@@ -77,6 +80,13 @@ HostLock::~HostLock() {
 
 void HostLock::release() {
   if (m_fd < 0) return;
+  if (m_borrowed) {
+    // The flock belongs to the parent's open file: closing our copy of the
+    // descriptor leaves it held, unlocking would release it under the parent.
+    ::close(m_fd);
+    m_fd = -1;
+    return;
+  }
   // The holder's record stays in the file: harmless, since only a process
   // that fails to take the lock reads it, and the next holder overwrites it.
   ::flock(m_fd, LOCK_UN);
@@ -84,9 +94,41 @@ void HostLock::release() {
   m_fd = -1;
 }
 
+namespace {
+
+// The descriptor a parent handed down with the lock on `lock_file` held
+// (k_held_lock_variable), or -1. It must be the same file and already ours:
+// flock on a descriptor whose open file holds the lock succeeds at once.
+int inherited_lock(const std::filesystem::path& lock_file) {
+  const char* text = std::getenv(k_held_lock_variable);
+  if (text == nullptr || *text == '\0') return -1;
+  char* end = nullptr;
+  long fd = std::strtol(text, &end, 10);
+  if (*end != '\0' || fd < 3 || fd > 1024) return -1;
+  struct stat held {};
+  struct stat wanted {};
+  if (::fstat(static_cast<int>(fd), &held) != 0 || ::stat(lock_file.c_str(), &wanted) != 0) {
+    return -1;
+  }
+  if (held.st_dev != wanted.st_dev || held.st_ino != wanted.st_ino) return -1;
+  if (::flock(static_cast<int>(fd), LOCK_EX | LOCK_NB) != 0) return -1;
+  // Nothing this process starts (nginx -t, the slot) may inherit it.
+  ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  return static_cast<int>(fd);
+}
+
+}  // namespace
+
 Result<HostLock> HostLock::acquire(const std::filesystem::path& lock_file, const LockHolder& self,
                                    Duration timeout,
                                    const std::function<void(const LockHolder&)>& on_wait) {
+  if (int fd = inherited_lock(lock_file); fd >= 0) {
+    ::unsetenv(k_held_lock_variable);
+    HostLock lock;
+    lock.m_fd = fd;
+    lock.m_borrowed = true;
+    return lock;
+  }
   std::error_code error;
   std::filesystem::create_directories(lock_file.parent_path(), error);
   int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

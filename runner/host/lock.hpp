@@ -52,9 +52,22 @@ class HostLock {
   // Releases the lock early (the destructor does it otherwise).
   void release();
 
+  // The descriptor the flock is on, for handing the held lock to a child
+  // (request-deploy's host agent runs switch-traffic under its lock).
+  int descriptor() const { return m_fd; }
+
  private:
   int m_fd = -1;
+  bool m_borrowed = false;  // handed down by a parent: closed, never unlocked
 };
+
+// The variable through which a parent that holds the host lock hands it to a
+// child: SWITCHYARD_HELD_LOCK_FD=3 names an inherited descriptor with the
+// flock on it. HostLock::acquire uses it only when it is an flock on the same
+// lock file that this process can take at once (the parent's own lock); the
+// lock then stays held until the parent lets it go, and the child never
+// unlocks it.
+inline constexpr const char* k_held_lock_variable = "SWITCHYARD_HELD_LOCK_FD";
 
 // The holder recorded in `lock_file` (whoever wrote it last); empty pid when
 // none can be read.

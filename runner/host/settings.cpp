@@ -3,6 +3,9 @@
 #include <cctype>
 #include <charconv>
 
+#include "runner/core/log.hpp"
+#include "runner/util/environment.hpp"
+
 namespace switchyard {
 
 // Assigns the value of `expression` to `target`, or returns its error.
@@ -30,6 +33,15 @@ Result<HostSettings> load_host_settings(const Config& config) {
 
   SWITCHYARD_READ(settings.slots.start_command, config.string_list("target.start_command"));
   SWITCHYARD_READ(settings.slots.environment_variables, config.string_map("target.environment"));
+  // A value may be env:NAME: read from this process's environment and masked
+  // (request-deploy resolves them before sending the configuration to a host).
+  auto process_environment = current_environment();
+  for (auto& [name, value] : settings.slots.environment_variables) {
+    bool secret = false;
+    SWITCHYARD_READ(value, resolve_env_reference("target.environment." + name, value,
+                                                 process_environment, &secret));
+    if (secret) add_secret(value);
+  }
   std::string text;
   SWITCHYARD_READ(text, config.string("target.working_directory"));
   settings.slots.working_directory = text;

@@ -328,6 +328,9 @@ std::string deploy_actor(const std::map<std::string, std::string>& environment) 
     auto it = environment.find(name);
     return it == environment.end() ? "" : it->second;
   };
+  // request-deploy's host agent passes on who asked on the CI side (ssh does
+  // not forward the CI's environment).
+  if (!get("SWITCHYARD_REQUESTED_BY").empty()) return get("SWITCHYARD_REQUESTED_BY");
   if (!get("GITHUB_RUN_ID").empty() && !get("GITHUB_REPOSITORY").empty()) {
     std::string server = get("GITHUB_SERVER_URL");
     if (server.empty()) server = "https://github.com";

@@ -123,7 +123,8 @@ std::vector<HistoryRecord> read_history(const HostPaths& paths);
 
 // Who is deploying, for history and the lock: the CI run's URL
 // (GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID, Jenkins'
-// BUILD_URL), else user@hostname.
+// BUILD_URL), else user@hostname; SWITCHYARD_REQUESTED_BY, set by
+// request-deploy's host agent, wins.
 std::string deploy_actor(const std::map<std::string, std::string>& environment);
 
 // Now, as RFC 3339 UTC with seconds ("2026-11-23T15:02:11Z").

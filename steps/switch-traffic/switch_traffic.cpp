@@ -41,7 +41,8 @@ int switch_traffic_main(int argc, char** argv) {
                      "the release version (default: the manifest's, else the file name); "
                      "alone: print the program version")
           ->expected(0, 1);
-  app.add_option("--release", request.version, "the release label (same as --version V)");
+  app.add_option("--release", request.version,
+                 "the release label (default: the manifest's, else the file name)");
   app.add_flag("--no-verify", request.no_verify,
                "deploy without a sha256 to check (no --sha256 and no manifest)");
   app.add_option("--lock-timeout", lock_timeout,

@@ -1,0 +1,160 @@
+#include "steps/request-deploy/request_deploy.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runner/cli/step.hpp"
+#include "runner/core/ci.hpp"
+#include "runner/core/log.hpp"
+#include "runner/deploy/agent.hpp"
+#include "runner/deploy/remote_config.hpp"
+#include "runner/deploy/rollout.hpp"
+#include "runner/host/state.hpp"
+#include "runner/util/environment.hpp"
+
+namespace switchyard {
+
+namespace {
+
+constexpr const char* k_description =
+    "switchyard-request-deploy: ask the hosts to deploy a release, and see it through.\n"
+    "--via local deploys on this machine; --via ssh reaches each host with OpenSSH (host keys\n"
+    "pinned), checks every host and takes every host's lock before any host changes, sends\n"
+    "the resolved configuration and the artifact over the connection, and deploys `batch`\n"
+    "hosts at a time. A failure on any host stops the rollout and rolls the hosts already\n"
+    "switched back. --rollback takes the whole fleet back; --status shows what each runs.";
+
+// Who asked, for each host's history: ssh does not forward the CI's
+// environment, so it travels with the configuration.
+std::string requested_by(const std::map<std::string, std::string>& environment) {
+  std::string who = deploy_actor(environment);
+  std::string user = environment_value(environment, "GITHUB_ACTOR");
+  if (user.empty()) user = environment_value(environment, "BUILD_USER_ID");
+  if (!user.empty() && who.find(user) == std::string::npos) who += " by " + user;
+  std::string sha = environment_value(environment, "GITHUB_SHA");
+  if (sha.empty()) sha = environment_value(environment, "GIT_COMMIT");
+  if (!sha.empty()) who += " at git " + sha.substr(0, 12);
+  return who;
+}
+
+std::filesystem::path config_directory(const CommonOptions& options) {
+  if (options.config_path.empty() || options.config_path == "-") return std::filesystem::current_path();
+  return std::filesystem::absolute(options.config_path).parent_path();
+}
+
+// Host lines as they come, each prefixed with its host.
+HostLogHandler host_log_printer() {
+  auto guard = std::make_shared<std::mutex>();
+  return [guard](const HostAddress& host, std::string_view line) {
+    std::lock_guard<std::mutex> lock(*guard);
+    log::info("[{}] {}", host.text, line);
+  };
+}
+
+}  // namespace
+
+int request_deploy_main(int argc, char** argv) {
+  // On a host, over ssh: the agent speaks the protocol on stdin and stdout.
+  if (argc == 2 && std::string_view(argv[1]) == "--agent") return run_agent();
+  // A host that closed its connection must be an error value, not a signal.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{k_description};
+  CommonOptions options;
+  add_common_options(app, options, true);
+  FleetRequest request;
+  std::string via;
+  std::vector<std::string> hosts;
+  std::string batch;
+  std::string lock_timeout;
+  std::string presign;
+  bool no_rollback = false;
+  bool accept_new_host_keys = false;
+  bool rollback = false;
+  bool status = false;
+  app.add_option("--via", via, "how to reach the hosts: local (default) or ssh");
+  app.add_option("--artifact", request.artifact,
+                 "the artifact: a path, file://, s3:// or http(s):// URL");
+  app.add_option("--sha256", request.sha256,
+                 "expected sha256 (default: the manifest's beside a local artifact)");
+  app.add_option("--release", request.release,
+                 "the release label (default: the manifest's, else the file name)");
+  app.add_option("--host", hosts, "[USER@]HOST[:PORT]; repeat for each host (replaces deploy.hosts)");
+  app.add_option("--batch", batch, "how many hosts deploy at a time (default 1)");
+  app.add_flag("--no-rollback-on-failure", no_rollback,
+               "leave the hosts already switched on the new release when one fails");
+  app.add_flag("--accept-new-host-keys", accept_new_host_keys,
+               "add the key of a host not yet in known_hosts (a changed key is still refused)");
+  app.add_option("--lock-timeout", lock_timeout,
+                 "how long to wait for another rollout's host locks (default 10m)");
+  app.add_option("--presign", presign,
+                 "s3:// artifacts: let hosts fetch through a presigned URL valid this long");
+  auto* rollback_flag =
+      app.add_flag("--rollback", rollback, "take the whole fleet back (rolling, same rules)");
+  app.add_option("--to", request.to, "with --rollback: the kept release to go back to")
+      ->needs(rollback_flag);
+  app.add_flag("--status", status, "what each host runs now: release, port, health, since when")
+      ->excludes(rollback_flag);
+
+  return run_step(
+      "request-deploy", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
+        std::map<std::string, std::string> flags;
+        if (!via.empty()) flags["deploy.via"] = via;
+        if (!hosts.empty()) {
+          std::string list;
+          for (const auto& host : hosts)
+            list += (list.empty() ? "" : ",") + host;
+          flags["deploy.hosts"] = list;
+        }
+        if (!batch.empty()) flags["deploy.batch"] = batch;
+        if (no_rollback) flags["deploy.rollback_on_failure"] = "false";
+        if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
+        auto config = context.load_config(flags);
+        if (!config) return config.error();
+        auto environment = current_environment();
+        auto settings = load_deploy_settings(*config, config_directory(context.options), environment);
+        if (!settings) return settings.error();
+        settings->ssh.accept_new_host_keys = accept_new_host_keys;
+        if (settings->via == Via::CodeDeploy) {
+          return usage_error("--via codedeploy: not built yet; use --via local or ssh");
+        }
+        if (!presign.empty()) {
+          return usage_error("--presign: not built yet; hosts fetch s3:// artifacts with their own "
+                             "instance role");
+        }
+
+        // What every host gets: the chosen environment, resolved here.
+        auto remote = resolve_remote_config(*config, environment);
+        if (!remote) return remote.error();
+
+        request.action = status     ? FleetAction::Status
+                         : rollback ? FleetAction::Rollback
+                                    : FleetAction::Deploy;
+        request.dry_run = context.options.dry_run;
+        request.requested_by = requested_by(environment);
+        if (request.action == FleetAction::Deploy) {
+          if (auto resolved = resolve_artifact(request); !resolved) return resolved.error();
+        }
+
+        auto outcome = run_fleet(*settings, *remote, request, host_log_printer());
+
+        // The table: on the terminal (stderr when stdout carries --json),
+        // in the step summary, in the result.
+        std::string table = format_fleet_table(outcome, request.action);
+        (context.options.json ? std::cerr : std::cout) << table << std::flush;
+        if (!outcome.hosts.empty()) ci().add_summary(fleet_summary_markdown(outcome, request.action));
+        context.result["hosts"] = fleet_to_json(outcome);
+        if (!request.release.empty()) context.result["release"] = request.release;
+        if (request.dry_run) context.result["dry_run"] = true;
+        if (outcome.error) return *outcome.error;
+        return {};
+      });
+}
+
+}  // namespace switchyard
