@@ -11,6 +11,7 @@
 
 #include "runner/cli/dispatch.hpp"
 #include "runner/cli/step.hpp"
+#include "runner/core/branch.hpp"
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
 #include "runner/util/atomic_file.hpp"
@@ -506,7 +507,7 @@ int run_main(int argc, char** argv) {
         if (!config) return config.error();
         context.result["environment"] = config->environment();
         if (!config->environments().empty() && config->environment().empty()) {
-          std::string branch = current_branch();
+          std::string branch = current_branch(current_environment());
           log::info(
               "switchyard run: branch '{}' matches no environment's branches ({}); nothing to "
               "deploy",

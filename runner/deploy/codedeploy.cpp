@@ -8,6 +8,7 @@
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
 #include "runner/deploy/bundle.hpp"
+#include "runner/store/location.hpp"
 #include "runner/store/store.hpp"
 #include "runner/util/interrupt.hpp"
 
@@ -157,11 +158,11 @@ Result<CodeDeployRevision> upload_bundle(const Bundle& bundle, const Manifest& j
     log::info("{}: the same bundle is already stored; reusing it", pushed->artifact_uri);
   }
 
-  auto location = parse_s3_uri(pushed->artifact_uri);
+  auto location = parse_location(pushed->artifact_uri);
   if (!location) return location.error();
   CodeDeployRevision revision;
   revision.bucket = location->bucket;
-  revision.key = location->prefix;
+  revision.key = location->key;
   S3Settings s3;
   s3.endpoint = settings.store_endpoint;
   s3.region = settings.store_region;
@@ -466,7 +467,7 @@ Result<CodeDeployConfig> load_codedeploy_config(const Config& config) {
                        ": deploy.codedeploy.bundle_store: " + out.bundle_store +
                        " is not s3://bucket/prefix; CodeDeploy fetches revisions from S3");
   }
-  if (auto uri = parse_s3_uri(out.bundle_store); !uri) return uri.error();
+  if (auto uri = parse_location(out.bundle_store); !uri) return uri.error();
   return out;
 }
 
