@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runner/cli/host_commands.hpp"
+#include "runner/cli/step.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/result.hpp"
 
@@ -58,7 +59,11 @@ int switchyard_main(int argc, char** argv) {
     std::cout << k_usage << "\n" << k_exit_codes_help;
     return 0;
   }
-  if (command == "--version") {
+  if (command == "--version" || command.starts_with("--version=")) {
+    if (argc != 2 || command != "--version") {
+      std::cerr << version_not_alone_message("switchyard") << "\n";
+      return static_cast<int>(ExitCode::Usage);
+    }
     std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
     return 0;
   }
