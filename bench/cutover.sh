@@ -180,7 +180,7 @@ YAML
 
 switchyard_deploy() { # JAR VERSION
   timeout "$deploy_timeout" "$switch_traffic" --config "$mode_dir/switchyard.yml" --artifact "$1" \
-    --version "$2" --no-verify
+    --release "$2" --no-verify
 }
 
 # wait_one_slot SECONDS: waits until at most one of the two slot ports is
