@@ -572,7 +572,8 @@ TEST(BuildJarVersion, TemplateErrorsNameTheOrigin) {
   auto no_version = bj::expand_version(bj::k_default_release_template, f, "build.release_template");
   ASSERT_FALSE(no_version.ok());
   EXPECT_EQ(no_version.error().message,
-            "build.release_template: {project_version} is unknown (no Implementation-Version in the jar's "
+            "build.release_template: {project_version} is unknown (no Implementation-Version in "
+            "the jar's "
             "manifest and no version in the build file); set a version in the build, or a "
             "template without {project_version}");
 }
