@@ -573,9 +573,8 @@ TEST(BuildJarVersion, TemplateErrorsNameTheOrigin) {
   ASSERT_FALSE(no_version.ok());
   EXPECT_EQ(no_version.error().message,
             "build.release_template: {project_version} is unknown (no Implementation-Version in "
-            "the jar's "
-            "manifest and no version in the build file); set a version in the build, or a "
-            "template without {project_version}");
+            "the jar's manifest and no version in the build file); set a version in the build, "
+            "or a template without {project_version}");
 }
 
 TEST(BuildJarVersion, SanitizedLabelsCannotClimbDirectories) {
