@@ -58,13 +58,21 @@ if [[ $known != true ]]; then
   fail_early 2 "command: '$command_name' is not a switchyard step; use one of ${k_steps[*]}"
 fi
 
-# One argument per non-blank line, taken literally.
+# One argument per line, taken literally. A blank line is refused, not
+# skipped: it is usually an expression that came out empty
+# (${{ needs.build.outputs.version }}), and skipping it would shift every later
+# argument into the place of the one before (--timeout taking the URL).
 arguments=()
 if [[ -n "${INPUT_ARGS:-}" ]]; then
+  line_number=0
   while IFS= read -r line || [[ -n "$line" ]]; do
+    line_number=$((line_number + 1))
     line=$(trim "$line")
-    [[ -n "$line" ]] && arguments+=("$line")
-  done <<<"$INPUT_ARGS"
+    if [[ -z "$line" ]]; then
+      fail_early 2 "args: line $line_number is blank; give one argument per line with no blank lines (an expression there may have come out empty; write --flag=\${{ ... }} on one line)"
+    fi
+    arguments+=("$line")
+  done <<<"${INPUT_ARGS%$'\n'}"
 fi
 config=$(trim "${INPUT_CONFIG:-}")
 [[ -n "$config" ]] && arguments+=(--config "$config")

@@ -288,7 +288,7 @@ deploy() {
       ;;
     *)
       command=(env "$@" "$switch_traffic" --config "$mode_dir/switchyard.yml" --artifact "$jar"
-        --version "$version" --no-verify)
+        --release "$version" --no-verify)
       ;;
   esac
   timeout "$deploy_timeout" "${command[@]}" 2>&1 | while IFS= read -r line; do

@@ -45,7 +45,7 @@ cat "$file" >/dev/null
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq 1 "$runs"); do
   /usr/bin/time -f "%e %U %S" -a -o "$work/switchyard.txt" \
-    "$push" --dry-run --json --store "file://$work/store" --app bench --version bench "$file" \
+    "$push" --dry-run --json --store "file://$work/store" --app bench --release bench "$file" \
     2>/dev/null >"$work/switchyard.json"
   /usr/bin/time -f "%e %U %S" -a -o "$work/sha256sum.txt" sha256sum "$file" >"$work/sha256sum.out"
 done

@@ -75,7 +75,7 @@ measure() {
 for run in $(seq 1 "$runs"); do
   measure switchyard "$work/switchyard.txt" \
     "$push" --store s3://bench/switchyard --endpoint "$S3RVER_ENDPOINT" --app bench \
-    --version "run-$run" "$file"
+    --release "run-$run" "$file"
   if ((with_aws)); then
     measure aws "$work/aws.txt" \
       /usr/bin/aws --endpoint-url "$S3RVER_ENDPOINT" s3 cp "$file" "s3://bench/aws/run-$run/$(basename "$file")" \

@@ -12,6 +12,7 @@
 #include "runner/cli/pipeline.hpp"
 #include "runner/host/slots_supervisor.hpp"
 #include "runner/util/file_descriptor.hpp"
+#include "runner/cli/step.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/result.hpp"
 
@@ -67,7 +68,11 @@ int switchyard_main(int argc, char** argv) {
     std::cout << k_usage << "\n" << k_exit_codes_help;
     return 0;
   }
-  if (command == "--version") {
+  if (command == "--version" || command.starts_with("--version=")) {
+    if (argc != 2 || command != "--version") {
+      std::cerr << version_not_alone_message("switchyard") << "\n";
+      return static_cast<int>(ExitCode::Usage);
+    }
     std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
     return 0;
   }

@@ -126,15 +126,13 @@ int restore_main(int argc, char** argv) {
       "switchyard restore: after a reboot, start the live release again on its port (process "
       "mode) and gate it on health; nginx already points there"};
   CommonOptions options;
-  std::string lock_timeout;
   add_common_options(app, options, false);
-  app.add_option("--lock-timeout", lock_timeout,
-                 "how long to wait for the host lock (default 10m)");
+  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
+                  "how long to wait for the host lock (default 10m)")
+      ->type_name("DUR");
   return run_step("switchyard restore", app, options, argc, argv,
                   [&](StepContext& context) -> Result<void> {
-                    std::map<std::string, std::string> flags;
-                    if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
-                    auto settings = load_host_settings(context, flags);
+                    auto settings = load_host_settings(context);
                     if (!settings) return settings.error();
                     auto status = restore_live_release(*settings);
                     if (!status) return status.error();

@@ -62,7 +62,9 @@ static const std::string& configuration_from_stdin() {
 
 Result<Config> StepContext::load_config(const std::map<std::string, std::string>& flags) const {
   ConfigLoadOptions load;
-  load.flags = flags;
+  load.flags = options.config_flags;
+  for (const auto& [key, value] : flags)
+    load.flags.values[key] = value;
   if (options.config_path == "-") {
     // Exactly what the sender resolved: no ./switchyard.yml, no SWITCHYARD_*
     // variables, no environment choice (the sender chose it).
@@ -76,8 +78,53 @@ Result<Config> StepContext::load_config(const std::map<std::string, std::string>
   return Config::load(load);
 }
 
+CLI::Option* add_config_flag(CLI::App& app, CommonOptions& options, const std::string& flag,
+                             std::string_view key_path, const std::string& help) {
+  const ConfigKey* key = find_config_key(key_path);
+  if (key == nullptr) {
+    throw std::logic_error(flag + ": no configuration key " + std::string(key_path));
+  }
+  std::string path(key_path);
+  options.config_flags.names[path] = flag;
+  ConfigFlags& flags = options.config_flags;
+  if (key->type == ConfigType::Boolean) {
+    return app.add_flag_function(
+        flag, [&flags, path](std::int64_t) { flags.values[path] = "true"; }, help);
+  }
+  if (key->type == ConfigType::StringList) {
+    // One item per occurrence, so a positional argument after it stays one.
+    return app
+        .add_option(
+            flag,
+            [&flags, path](const CLI::results_t& items) {
+              flags.lists[path] = items;
+              return true;
+            },
+            help)
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  }
+  return app
+      .add_option(
+          flag,
+          [&flags, path](const CLI::results_t& values) {
+            flags.values[path] = values.back();
+            return true;
+          },
+          help)
+      ->expected(1);
+}
+
+std::string version_not_alone_message(const std::string& program) {
+  return program +
+         ": --version prints the program's version and takes no other argument; the release "
+         "label is now --release LABEL (build-jar: --release-template T), see CHANGELOG.md";
+}
+
 void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anything) {
-  app.set_version_flag("--version", std::string(SWITCHYARD_VERSION));
+  app.set_version_flag("--version", std::string(SWITCHYARD_VERSION),
+                       "print the program's version and exit (alone)");
   app.add_option("--config", options.config_path,
                  "switchyard.yml to read (default: ./switchyard.yml when present); - reads the "
                  "resolved configuration from stdin and ignores ./switchyard.yml and SWITCHYARD_*");
@@ -95,11 +142,111 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anyt
 static int report_outcome(const std::string& program, StepContext& context,
                           const Result<void>& outcome);
 
+namespace {
+
+bool is_version_flag(std::string_view word) {
+  return word == "--version" || word.starts_with("--version=");
+}
+
+bool is_blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+std::string empty_flag_message(const std::string& flag) {
+  return flag + ": empty value; give it a value or leave the flag out";
+}
+
+// `--flag=` with nothing after the '=': CLI11 would take the next argument as
+// the value, shifting every later one into the place of the one before.
+std::string empty_inline_value_problem(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--") break;
+    auto equals = word.find('=');
+    if (!word.starts_with("--") || equals == std::string_view::npos) continue;
+    if (is_blank(word.substr(equals + 1))) {
+      return empty_flag_message(std::string(word.substr(0, equals)));
+    }
+  }
+  return "";
+}
+
+// The option `word` names ("--release", "--release=x"), if `app` has one.
+const CLI::Option* named_option(const CLI::App& app, std::string_view word) {
+  if (!word.starts_with("-") || word == "-" || word == "--") return nullptr;
+  return app.get_option_no_throw(std::string(word.substr(0, word.find('='))));
+}
+
+// `--flag` followed by another of the step's flags: CLI11 would take that
+// flag as the value (`--release --sha256 X` labelling the release
+// "--sha256"); an unquoted empty variable in a script does exactly that.
+std::string missing_value_problem(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--") break;
+    const CLI::Option* option = named_option(app, word);
+    if (option == nullptr || option->get_items_expected_max() == 0 ||
+        word.find('=') != std::string_view::npos) {
+      continue;
+    }
+    std::string_view next = argv[i + 1];
+    if (named_option(app, next) != nullptr) {
+      return std::string(word) + ": no value (the next argument is the flag " +
+             std::string(next.substr(0, next.find('='))) +
+             "); give it a value or leave the flag out";
+    }
+    ++i;  // the value
+  }
+  return "";
+}
+
+// The first option or argument given an empty (or blank) value: a workflow
+// expression that came out empty must not stand in for a value, nor let the
+// next argument shift into its place.
+std::string empty_value_problem(const CLI::App& app) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_items_expected_max() == 0 || option->count() == 0) continue;
+    for (const auto& value : option->results()) {
+      if (!is_blank(value)) continue;
+      if (option->get_positional()) {
+        return option->get_name(/*positional=*/true) +
+               ": empty value; give it a value or leave "
+               "it out";
+      }
+      return empty_flag_message(option->get_name());
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, char** argv,
              const StepBody& body) {
   // Steps are their own executables (switchyard-verify-health); the runner's
   // subcommands pass their full name ("switchyard status").
   std::string program = name.find(' ') == std::string::npos ? "switchyard-" + name : name;
+  bool json = std::any_of(argv + 1, argv + argc,
+                          [](const char* word) { return std::string_view(word) == "--json"; });
+  // A bad command line still gets a result object, so a CI wrapper that asked
+  // for --json can report the message instead of a bare exit code.
+  auto refuse = [&](const std::string& message) {
+    StepContext context;
+    context.name = name;
+    context.options.json = json;
+    return report_outcome(program, context, usage_error(message));
+  };
+  if (std::any_of(argv + 1, argv + argc, is_version_flag)) {
+    if (argc != 2 || std::string_view(argv[1]) != "--version") {
+      return refuse(version_not_alone_message(program));
+    }
+    std::cout << program << " " << SWITCHYARD_VERSION << "\n";
+    return 0;
+  }
+  for (const std::string& problem :
+       {empty_inline_value_problem(argc, argv), missing_value_problem(app, argc, argv)}) {
+    if (!problem.empty()) return refuse(program + ": " + problem);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -109,14 +256,10 @@ int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, 
     std::cout << program << " " << SWITCHYARD_VERSION << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
-    // A bad flag still gets a result object, so a CI wrapper that asked for
-    // --json can report the message instead of a bare exit code.
-    StepContext context;
-    context.name = name;
-    context.options.json = std::any_of(
-        argv + 1, argv + argc, [](const char* word) { return std::string_view(word) == "--json"; });
-    return report_outcome(program, context,
-                          usage_error(program + ": " + e.what() + "; see " + program + " --help"));
+    return refuse(program + ": " + e.what() + "; see " + program + " --help");
+  }
+  if (std::string problem = empty_value_problem(app); !problem.empty()) {
+    return refuse(program + ": " + problem);
   }
 
   install_interrupt_handlers();

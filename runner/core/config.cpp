@@ -111,6 +111,14 @@ std::string nearest(std::string_view path, const std::vector<std::string>& candi
   return best;
 }
 
+// The key `path` was renamed to, or nullptr.
+const RenamedConfigKey* renamed_key(std::string_view path) {
+  for (const auto& renamed : renamed_config_keys()) {
+    if (renamed.old_path == path) return &renamed;
+  }
+  return nullptr;
+}
+
 // True when `path` names a section (`target`), that is a prefix of keys.
 bool is_section(std::string_view path) {
   for (const auto& key : config_schema()) {
@@ -430,6 +438,10 @@ class ConfigLoader {
     if (const ConfigKey* key = find_config_key(path)) {
       return read_value(*key, key_node, value, shown_prefix + path, layer);
     }
+    if (const RenamedConfigKey* renamed = renamed_key(path)) {
+      return usage_error(where(key_node) + ": " + shown_prefix + path + ": renamed to " +
+                         std::string(renamed->new_path) + "; rename the key (see CHANGELOG.md)");
+    }
     if (is_section(path)) {
       if (value.IsNull()) return {};
       if (!value.IsMap()) {
@@ -580,6 +592,10 @@ class ConfigLoader {
       for (const auto& segment : segments)
         path += (path.empty() ? "" : ".") + to_lower(segment);
 
+      if (const RenamedConfigKey* renamed = renamed_key(path)) {
+        return usage_error(name + ": renamed to " + std::string(renamed->new_path) + "; set " +
+                           config_variable_name(renamed->new_path) + " instead");
+      }
       // A variable naming a key sets it; a map key below the top level takes
       // one entry per variable instead (below).
       const ConfigKey* key = find_config_key(path);
@@ -620,19 +636,55 @@ class ConfigLoader {
 
   Result<Layer> read_flags() const {
     Layer layer;
-    for (const auto& [path, text] : m_options.flags) {
+    auto key_of = [](const std::string& path) -> Result<const ConfigKey*> {
       const ConfigKey* key = find_config_key(path);
       if (key == nullptr) {
         return usage_error("flag for " + path + ": no such configuration key (a switchyard bug)");
       }
-      std::string flag =
-          "--" + path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
-      std::replace(flag.begin(), flag.end(), '_', '-');
-      auto value = value_from_text(*key, text, flag);
+      return key;
+    };
+    for (const auto& [path, text] : m_options.flags.values) {
+      auto key = key_of(path);
+      if (!key) return key.error();
+      auto value = value_from_text(**key, text, flag_name(path));
       if (!value) return value.error();
       layer[path] = std::move(*value);
     }
+    for (const auto& [path, items] : m_options.flags.lists) {
+      auto key = key_of(path);
+      if (!key) return key.error();
+      if ((*key)->type != ConfigType::StringList) {
+        return usage_error("flag for " + path + ": not a list key (a switchyard bug)");
+      }
+      Value value;
+      value.list = items;
+      value.origin = flag_name(path);
+      layer[path] = std::move(value);
+    }
+    for (const auto& [path, entries] : m_options.flags.maps) {
+      auto key = key_of(path);
+      if (!key) return key.error();
+      if ((*key)->type != ConfigType::StringMap) {
+        return usage_error("flag for " + path + ": not a map key (a switchyard bug)");
+      }
+      Value value;
+      value.map = entries;
+      value.origin = flag_name(path);
+      layer[path] = std::move(value);
+    }
     return layer;
+  }
+
+  // How messages name the flag for `path`: as the step registered it, else
+  // "--" and the key's last segment with dashes (--drain-timeout).
+  std::string flag_name(const std::string& path) const {
+    if (auto it = m_options.flags.names.find(path); it != m_options.flags.names.end()) {
+      return it->second;
+    }
+    std::string flag =
+        "--" + path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag;
   }
 
   // Lays `from` over `into`: scalars and lists are replaced, maps merged by entry.

@@ -52,6 +52,28 @@ const std::vector<ConfigKey>& config_schema();
 // 1/0, in any case; none for anything else.
 std::optional<bool> parse_boolean(std::string_view text);
 
+// The flag layer: what the command line says about configuration keys, by
+// key path. Steps fill it through add_config_flag (cli/step), so precedence
+// is this file's alone.
+struct ConfigFlags {
+  ConfigFlags() = default;
+  ConfigFlags(std::map<std::string, std::string> scalars) : values(std::move(scalars)) {}
+
+  // key path -> text; a list key reads it as a list ([a, b] or a,b).
+  std::map<std::string, std::string> values;
+  // A repeatable flag for a list key, one item per occurrence, taken as given
+  // (--expect-json A --expect-json B); it replaces the list.
+  std::map<std::string, std::vector<std::string>> lists;
+  // A repeatable flag for a map key, one entry per occurrence (--header); the
+  // entries are laid over the other layers' entry by entry.
+  std::map<std::string, std::map<std::string, std::string>> maps;
+  // How messages name the flag that set a key ("--project" for
+  // build.project_dir); unnamed, it is "--" and the key's last segment.
+  std::map<std::string, std::string> names;
+
+  bool empty() const { return values.empty() && lists.empty() && maps.empty(); }
+};
+
 struct ConfigLoadOptions {
   // The file; empty means "./switchyard.yml if it exists, else defaults only".
   std::filesystem::path path;
@@ -61,8 +83,8 @@ struct ConfigLoadOptions {
   std::string branch;
   // The process environment: SWITCHYARD_TARGET__DRAIN_TIMEOUT=45s and friends.
   std::map<std::string, std::string> variables;
-  // Values given as flags, by key path; they win over everything.
-  std::map<std::string, std::string> flags;
+  // Values given as flags; they win over everything.
+  ConfigFlags flags;
   // `--config -`: the resolved configuration itself (YAML or JSON, read from
   // stdin by the caller). With it, `path`, ./switchyard.yml and `variables`
   // are not read: what runs is exactly what the sender resolved
@@ -77,6 +99,14 @@ struct ConfigLoadOptions {
 Result<std::string> resolve_env_reference(std::string_view key, std::string_view value,
                                           const std::map<std::string, std::string>& environment,
                                           bool* was_reference = nullptr);
+
+// A key switchyard.yml used to have and its new name: the old one is refused
+// (in the file and as a variable), since silently ignoring it changes behaviour.
+struct RenamedConfigKey {
+  std::string_view old_path;  // "build.version"
+  std::string_view new_path;  // "build.release_template"
+};
+const std::vector<RenamedConfigKey>& renamed_config_keys();
 
 class Config {
  public:

@@ -28,7 +28,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"build.args", StringList, "",
        "arguments added to the detected Maven or Gradle build ([-o] builds offline)"},
       {"build.jar", String, "", "a glob that picks the runnable jar when the build makes several"},
-      {"build.version", String, "{project_version}-{short_sha}",
+      {"build.release_template", String, "{project_version}-{short_sha}",
        "the release label template: {project_version} {sha} {short_sha} {branch} {build} {time}"},
       {"build.project_dir", String, ".", "the directory holding the build files"},
 
@@ -156,6 +156,14 @@ const std::vector<ConfigKey>& config_schema() {
        "AWS_ENDPOINT_URL, then AWS's)"},
   };
   return schema;
+}
+
+const std::vector<RenamedConfigKey>& renamed_config_keys() {
+  // build.version read like --version, which prints the program's version.
+  static const std::vector<RenamedConfigKey> renamed = {
+      {"build.version", "build.release_template"},
+  };
+  return renamed;
 }
 
 }  // namespace switchyard

@@ -64,27 +64,8 @@ Result<HostSettings> load_host_settings(const Config& config) {
   SWITCHYARD_READ(settings.slots.systemctl, config.string("target.systemd.systemctl"));
 
   // The health gate shares the health section with verify-health.
-  SWITCHYARD_READ(settings.health.path, config.string("health.path"));
-  SWITCHYARD_READ(settings.health.timeout, config.duration("health.timeout"));
-  SWITCHYARD_READ(settings.health.interval, config.duration("health.interval"));
-  SWITCHYARD_READ(settings.health.request_timeout, config.duration("health.request_timeout"));
+  SWITCHYARD_READ(settings.health, read_health_settings(config));
   std::int64_t number = 0;
-  SWITCHYARD_READ(number, config.integer("health.successes"));
-  settings.health.successes = static_cast<int>(number);
-  if (config.find("health.expect_status")) {
-    SWITCHYARD_READ(number, config.integer("health.expect_status"));
-    settings.health.expect_status = static_cast<long>(number);
-  }
-  std::vector<std::string> checks;
-  SWITCHYARD_READ(checks, config.string_list("health.expect_json"));
-  for (const auto& check : checks) {
-    auto equals = check.find('=');
-    if (equals == std::string::npos) {
-      return usage_error(config.origin("health.expect_json") + ": health.expect_json: \"" + check +
-                         "\" is not PATH=VALUE; write it like status=UP");
-    }
-    settings.health.expect_json.emplace_back(check.substr(0, equals), check.substr(equals + 1));
-  }
 
   SWITCHYARD_READ(text, config.string("target.nginx.mode"));
   if (text == "reload") {

@@ -12,20 +12,14 @@
 #include "runner/host/nginx.hpp"
 #include "runner/host/slots.hpp"
 #include "runner/host/state.hpp"
+#include "runner/net/health_settings.hpp"
 #include "runner/util/duration.hpp"
 #include "runner/util/result.hpp"
 
 namespace switchyard {
 
-struct HostHealthSettings {
-  std::string path = "/actuator/health";  // probed on the slot directly
-  Duration timeout{std::chrono::seconds(60)};
-  Duration interval{std::chrono::milliseconds(100)};
-  Duration request_timeout{std::chrono::seconds(2)};
-  int successes = 1;
-  std::optional<long> expect_status;                             // none: any 2xx
-  std::vector<std::pair<std::string, std::string>> expect_json;  // ("status", "UP")
-};
+// The gate on a new slot reads the same health section as verify-health.
+using HostHealthSettings = HealthSettings;
 
 struct HostSettings {
   std::string app;

@@ -22,7 +22,7 @@
 #include "runner/util/strings.hpp"
 #include "runner/util/time.hpp"
 
-namespace switchyard::build_jar {
+namespace switchyard::steps::build_jar {
 namespace {
 
 namespace fs = std::filesystem;
@@ -517,7 +517,7 @@ Result<std::string> read_zip_entry(const fs::path& zip, std::string_view name) {
   const std::uint32_t directory_offset = le32(record + 16);
   if (directory_offset == 0xffffffffu || entries == 0xffffu) {
     return failure(subject + ": a zip64 jar is not supported for reading " + std::string(name) +
-                   "; set build.version without {project_version}");
+                   "; set build.release_template without {project_version}");
   }
   if (static_cast<std::uint64_t>(directory_offset) + directory_size > file_size) {
     return failure(subject + ": corrupt zip directory; rebuild the jar");
@@ -807,7 +807,7 @@ GitState read_git_state(const fs::path& project_dir,
   return state;
 }
 
-Result<void> run(const Options& options, boost::json::object& result) {
+Result<void> build(const Options& options, boost::json::object& result) {
   fs::path project_dir =
       fs::absolute(options.project_dir.empty() ? "." : options.project_dir).lexically_normal();
   if (project_dir.filename().empty()) project_dir = project_dir.parent_path();
@@ -818,7 +818,8 @@ Result<void> run(const Options& options, boost::json::object& result) {
   probe.project_version = "0";
   probe.in_git = true;
   probe.sha = std::string(40, '0');
-  if (auto checked = expand_version(options.version_template, probe, options.version_origin);
+  if (auto checked =
+          expand_version(options.release_template, probe, options.release_template_origin);
       !checked) {
     return checked.error();
   }
@@ -900,7 +901,7 @@ Result<void> run(const Options& options, boost::json::object& result) {
   if (facts.build_number.empty())
     facts.build_number = environment_value(environment, "BUILD_NUMBER");
   facts.now = started;
-  auto version = expand_version(options.version_template, facts, options.version_origin);
+  auto version = expand_version(options.release_template, facts, options.release_template_origin);
   if (!version) return version.error();
 
   // Describe the artifact
@@ -941,4 +942,4 @@ Result<void> run(const Options& options, boost::json::object& result) {
   return {};
 }
 
-}  // namespace switchyard::build_jar
+}  // namespace switchyard::steps::build_jar

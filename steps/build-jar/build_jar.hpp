@@ -21,7 +21,7 @@
 #include "runner/core/manifest.hpp"
 #include "runner/util/result.hpp"
 
-namespace switchyard::build_jar {
+namespace switchyard::steps::build_jar {
 
 enum class Tool { Auto, Gradle, Maven, Command };
 
@@ -120,7 +120,7 @@ struct VersionFacts {
   std::chrono::system_clock::time_point now;
 };
 
-inline constexpr std::string_view k_default_version_template = "{project_version}-{short_sha}";
+inline constexpr std::string_view k_default_release_template = "{project_version}-{short_sha}";
 
 // Fills `template_text` ({project_version}, {sha}, {short_sha}, {branch},
 // {build}, {time}), appends "-dirty" for a dirty work tree, and keeps only
@@ -156,14 +156,14 @@ struct Options {
   std::vector<std::string> command;
   std::vector<std::string> extra_args;
   std::string jar_glob;
-  std::string version_template = std::string(k_default_version_template);
-  std::string version_origin = "--version";  // for messages about the template
+  std::string release_template = std::string(k_default_release_template);
+  std::string release_template_origin = "--release-template";  // for messages about the template
   std::string app;
   bool dry_run = false;
 };
 
 // The whole step: plan, build, pick the jar, label it, write the manifest.
 // Fills `result` with jar, manifest, version, sha256, app, size, build_tool.
-Result<void> run(const Options& options, boost::json::object& result);
+Result<void> build(const Options& options, boost::json::object& result);
 
-}  // namespace switchyard::build_jar
+}  // namespace switchyard::steps::build_jar

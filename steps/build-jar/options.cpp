@@ -1,50 +1,34 @@
 #include "steps/build-jar/options.hpp"
 
-namespace switchyard::build_jar {
+namespace switchyard::steps::build_jar {
 
-void add_flags(CLI::App& app, Flags& flags) {
-  app.add_option("--project", flags.project,
-                 "the project directory (build.project_dir; default: the current directory)");
-  app.add_option("--tool", flags.tool,
-                 "auto, gradle, maven or command (build.tool; default auto: build.command, else "
-                 "./gradlew, ./mvnw, gradle, mvn)");
-  app.add_option("--jar", flags.jar,
-                 "glob picking the jar when several are built (build.jar); matches the file "
-                 "name, or the path under the project when it holds a '/'");
-  // --version takes the template; alone it prints the program's version, as
-  // on every other switchyard command. The common version flag gives way.
-  app.set_version_flag("");
-  CLI::Option* version =
-      app.add_option("--version", flags.version,
-                     "the release label template (build.version; default "
-                     "{project_version}-{short_sha}; also {sha}, {branch}, {build}, {time}); "
-                     "alone, print the program's version")
-          ->expected(0, 1);
-  app.parse_complete_callback([version, &flags] {
-    if (version->count() > 0 && flags.version.empty()) {
-      throw CLI::CallForVersion(std::string(SWITCHYARD_VERSION), 0);
-    }
-  });
+void add_flags(CLI::App& app, CommonOptions& common) {
+  add_config_flag(app, common, "--project", "build.project_dir",
+                  "the project directory (build.project_dir; default: the current directory)")
+      ->type_name("DIR");
+  add_config_flag(app, common, "--tool", "build.tool",
+                  "auto, gradle, maven or command (build.tool; default auto: build.command, "
+                  "else ./gradlew, ./mvnw, gradle, mvn)")
+      ->type_name("TOOL");
+  add_config_flag(app, common, "--jar", "build.jar",
+                  "glob picking the jar when several are built (build.jar); matches the file "
+                  "name, or the path under the project when it holds a '/'")
+      ->type_name("GLOB");
+  add_config_flag(app, common, "--release-template", "build.release_template",
+                  "the release label template (build.release_template; default "
+                  "{project_version}-{short_sha}; also {sha}, {branch}, {build}, {time})")
+      ->type_name("T");
   app.footer(
       "Maven runs `mvn -B -ntp package -DskipTests`, Gradle `gradle --no-daemon\n"
       "--console=plain bootJar` (with the Spring Boot plugin, else `assemble`), each\n"
       "through its wrapper when the project has one. build.args adds arguments (e.g. [-o,\n"
       "-Dmaven.repo.local=/usr/share/maven-repo] to build offline); build.command replaces\n"
-      "the build with an argument vector. -dirty is added to the version when the work tree\n"
-      "has uncommitted changes.\n\n" +
+      "the build with an argument vector. -dirty is added to the release label when the\n"
+      "work tree has uncommitted changes.\n\n" +
       std::string(k_exit_codes_help));
 }
 
-std::map<std::string, std::string> flag_values(const Flags& flags) {
-  std::map<std::string, std::string> values;
-  if (!flags.project.empty()) values["build.project_dir"] = flags.project;
-  if (!flags.tool.empty()) values["build.tool"] = flags.tool;
-  if (!flags.jar.empty()) values["build.jar"] = flags.jar;
-  if (!flags.version.empty()) values["build.version"] = flags.version;
-  return values;
-}
-
-Result<Options> options_from_config(const Config& config, const Flags& flags) {
+Result<Options> options_from_config(const Config& config) {
   Options options;
   auto project = config.string("build.project_dir");
   if (!project) return project.error();
@@ -53,7 +37,7 @@ Result<Options> options_from_config(const Config& config, const Flags& flags) {
 
   auto tool_text = config.string("build.tool");
   if (!tool_text) return tool_text.error();
-  auto tool = parse_tool(*tool_text, flags.tool.empty() ? config.origin("build.tool") : "--tool");
+  auto tool = parse_tool(*tool_text, config.origin("build.tool"));
   if (!tool) return tool.error();
   options.tool = *tool;
 
@@ -68,12 +52,12 @@ Result<Options> options_from_config(const Config& config, const Flags& flags) {
   if (!jar) return jar.error();
   options.jar_glob = *jar;
 
-  auto version = config.string("build.version");
-  if (!version) return version.error();
-  if (!version->empty()) options.version_template = *version;
+  auto release_template = config.string("build.release_template");
+  if (!release_template) return release_template.error();
+  if (!release_template->empty()) options.release_template = *release_template;
   // Messages about the template name where it came from, as the config's own do.
-  options.version_origin =
-      (flags.version.empty() ? config.origin("build.version") : "--version") + ": build.version";
+  options.release_template_origin =
+      config.origin("build.release_template") + ": build.release_template";
 
   auto app = config.string("app");
   if (!app) return app.error();
@@ -81,4 +65,21 @@ Result<Options> options_from_config(const Config& config, const Flags& flags) {
   return options;
 }
 
-}  // namespace switchyard::build_jar
+int run(int argc, char** argv) {
+  CLI::App app{
+      "Build the service with its own tool (./gradlew, ./mvnw, gradle, mvn or build.command),\n"
+      "find the runnable jar, label it, and write <jar>.manifest.json beside it."};
+  CommonOptions common;
+  add_common_options(app, common, /*changes_anything=*/true);
+  add_flags(app, common);
+  return run_step("build-jar", app, common, argc, argv, [&](StepContext& context) -> Result<void> {
+    auto config = context.load_config();
+    if (!config) return config.error();
+    auto options = options_from_config(*config);
+    if (!options) return options.error();
+    options->dry_run = context.options.dry_run;
+    return build(*options, context.result);
+  });
+}
+
+}  // namespace switchyard::steps::build_jar

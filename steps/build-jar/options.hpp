@@ -1,31 +1,24 @@
-// build-jar's flags and switchyard.yml keys (build.*, app), merged into the
-// Options the step runs with. Flags win over the file (DESIGN.md, "Configuration").
+// build-jar's command line: its flags set switchyard.yml keys (build.*) through
+// the configuration's flag layer, and the merged configuration becomes the
+// Options the step runs with (DESIGN.md, "Configuration").
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include <map>
-#include <string>
-
+#include "runner/cli/step.hpp"
 #include "runner/core/config.hpp"
 #include "steps/build-jar/build_jar.hpp"
 
-namespace switchyard::build_jar {
+namespace switchyard::steps::build_jar {
 
-struct Flags {
-  std::string project;
-  std::string tool;
-  std::string jar;
-  std::string version;
-};
+// Adds --project, --tool, --jar and --release-template to `app`, each setting
+// its build.* key.
+void add_flags(CLI::App& app, CommonOptions& common);
 
-// Adds --project, --tool, --jar and --version [TEMPLATE] to `app`, after
-// add_common_options (whose --version flag it replaces).
-void add_flags(CLI::App& app, Flags& flags);
+// The Options from the configuration (flags already in its flag layer).
+Result<Options> options_from_config(const Config& config);
 
-// The flags given, by the config key they set.
-std::map<std::string, std::string> flag_values(const Flags& flags);
+// The executable: `return switchyard::steps::build_jar::run(argc, argv);`.
+int run(int argc, char** argv);
 
-Result<Options> options_from_config(const Config& config, const Flags& flags);
-
-}  // namespace switchyard::build_jar
+}  // namespace switchyard::steps::build_jar

@@ -12,43 +12,19 @@
 #include "runner/util/duration.hpp"
 #include "runner/util/sha256.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::push_artifact {
 namespace {
 
-struct Resolved {
+// The store settings: artifact.* after the configuration's precedence (the
+// flags are in its flag layer), else the default file store.
+Result<StoreOptions> resolve_store(const Config& config) {
   StoreOptions store;
-  PushRequest request;
-};
-
-// switchyard.yml with the flags on top (flags win over the environment's
-// section, the top level and the defaults).
-Result<Config> load_config(const StepContext& context, const PushArtifactOptions& options) {
-  std::map<std::string, std::string> flags;
-  if (!options.store.empty()) flags["artifact.store"] = options.store;
-  if (!options.endpoint.empty()) flags["artifact.endpoint"] = options.endpoint;
-  if (!options.region.empty()) flags["artifact.region"] = options.region;
-  if (!options.profile.empty()) flags["artifact.profile"] = options.profile;
-  if (!options.app.empty()) flags["app"] = options.app;
-  return context.load_config(flags);
-}
-
-// The store settings: flags win over switchyard.yml (artifact.*), which wins
-// over the default file store.
-Result<StoreOptions> resolve_store(const Config& config, const PushArtifactOptions& options) {
-  // The flag's own value is taken first, so a flag wins even where the
-  // configuration has no opinion about it.
-  auto pick = [&](const std::string& flag, std::string_view key, std::string fallback) {
-    if (!flag.empty()) return flag;
-    return config.find(key).value_or(std::move(fallback));
-  };
-  StoreOptions store;
-  store.uri = pick(options.store, "artifact.store", default_store_uri());
-  store.endpoint = pick(options.endpoint, "artifact.endpoint", "");
-  store.region = pick(options.region, "artifact.region", "");
-  store.profile = pick(options.profile, "artifact.profile", "");
+  store.uri = config.find("artifact.store").value_or(default_store_uri());
+  store.endpoint = config.find("artifact.endpoint").value_or("");
+  store.region = config.find("artifact.region").value_or("");
+  store.profile = config.find("artifact.profile").value_or("");
   if (store.uri.rfind("s3://", 0) != 0 && store.uri.rfind("file://", 0) != 0) {
-    std::string origin = options.store.empty() ? config.origin("artifact.store") : "--store";
-    return usage_error(store.uri + " (" + origin +
+    return usage_error(store.uri + " (" + config.origin("artifact.store") +
                        "): unknown store; use file:///dir or s3://bucket/prefix");
   }
   return store;
@@ -56,21 +32,22 @@ Result<StoreOptions> resolve_store(const Config& config, const PushArtifactOptio
 
 // The manifest for `file`: the one build-jar wrote beside it, else one made
 // from the flags and the file's own hash.
-Result<Manifest> resolve_manifest(const PushArtifactOptions& options, const Config& config,
-                                  std::uint64_t size) {
+Result<Manifest> resolve_manifest(const Flags& options, const Config& config, std::uint64_t size) {
   std::filesystem::path file = options.file;
+  // --app names the app of a file without a manifest; beside one, it must agree.
+  std::string app_flag = config.origin("app") == "--app" ? config.find("app").value_or("") : "";
   auto manifest_file = manifest_path_for(file);
   std::error_code error;
   if (std::filesystem::exists(manifest_file, error)) {
     auto manifest = read_manifest(manifest_file);
     if (!manifest) return manifest.error();
-    if (!options.app.empty() && options.app != manifest->app) {
+    if (!app_flag.empty() && app_flag != manifest->app) {
       return usage_error(manifest_file.string() + ": names app " + manifest->app +
-                         " but --app says " + options.app + "; drop --app or rebuild");
+                         " but --app says " + app_flag + "; drop --app or rebuild");
     }
-    if (!options.version.empty() && options.version != manifest->version) {
-      return usage_error(manifest_file.string() + ": names version " + manifest->version +
-                         " but --version says " + options.version + "; drop --version or rebuild");
+    if (!options.release.empty() && options.release != manifest->version) {
+      return usage_error(manifest_file.string() + ": names release " + manifest->version +
+                         " but --release says " + options.release + "; drop --release or rebuild");
     }
     if (manifest->size != size) {
       return usage_error(options.file + ": is " + std::to_string(size) +
@@ -84,14 +61,15 @@ Result<Manifest> resolve_manifest(const PushArtifactOptions& options, const Conf
 
   Manifest manifest;
   manifest.app = config.find("app").value_or(file.stem().string());
-  manifest.version = options.version;
+  manifest.version = options.release;
   manifest.file = file.filename().string();
   manifest.size = size;
   if (manifest.version.empty()) {
     return usage_error(options.file + ": no manifest beside it (" + manifest_file.string() +
-                       ") and no --version; pass --version or build with switchyard-build-jar");
+                       ") and no --release; pass --release LABEL or build with "
+                       "switchyard-build-jar");
   }
-  log::info("{}: no manifest beside it; using app {} and version {} from the flags", options.file,
+  log::info("{}: no manifest beside it; using app {} and release {} from the flags", options.file,
             manifest.app, manifest.version);
   return manifest;
 }
@@ -102,8 +80,8 @@ Result<void> check_labels(const Manifest& manifest) {
                        ": an app name may hold only letters, digits, '.', '_' and '-'");
   }
   if (!is_artifact_label(manifest.version)) {
-    return usage_error("--version " + manifest.version +
-                       ": a version may hold only letters, digits, '.', '_' and '-'");
+    return usage_error("--release " + manifest.version +
+                       ": a release label may hold only letters, digits, '.', '_' and '-'");
   }
   return {};
 }
@@ -139,34 +117,25 @@ void report_transfer(const PushOutcome& outcome, double seconds) {
 
 }  // namespace
 
-void add_push_artifact_options(CLI::App& app, PushArtifactOptions& options) {
+void add_flags(CLI::App& app, CommonOptions& common, Flags& options) {
   app.add_option("FILE", options.file,
                  "the artifact to store (its manifest is read from beside it)")
       ->required();
-  app.add_option(
-      "--store", options.store,
-      "file:///dir or s3://bucket/prefix (artifact.store; default: " + default_store_uri() + ")");
-  app.add_option("--app", options.app,
-                 "app name when FILE has no manifest (default: its base name)");
-  // --version names the artifact's version here; alone, it still prints the
-  // program's version as every step's --version does.
-  app.set_version_flag();
-  app.add_option(
-         "--version",
-         [&options](const CLI::results_t& values) {
-           if (values.empty() || values.front().empty()) {
-             throw CLI::CallForVersion("switchyard-push-artifact " SWITCHYARD_VERSION, 0);
-           }
-           options.version = values.front();
-           return true;
-         },
-         "version when FILE has no manifest (alone: print the program's version)")
-      ->expected(0, 1)
-      ->trigger_on_parse();
-  app.add_option("--endpoint", options.endpoint,
-                 "S3-compatible endpoint URL, path-style addressing (artifact.endpoint)");
-  app.add_option("--region", options.region, "AWS region (artifact.region)");
-  app.add_option("--profile", options.profile, "AWS profile (artifact.profile)");
+  add_config_flag(
+      app, common, "--store", "artifact.store",
+      "file:///dir or s3://bucket/prefix (artifact.store; default: " + default_store_uri() + ")")
+      ->type_name("URI");
+  add_config_flag(app, common, "--app", "app",
+                  "app name when FILE has no manifest (default: its base name)")
+      ->type_name("NAME");
+  app.add_option("--release", options.release,
+                 "the release label when FILE has no manifest (with one, it must agree)")
+      ->type_name("LABEL");
+  add_config_flag(app, common, "--endpoint", "artifact.endpoint",
+                  "S3-compatible endpoint URL, path-style addressing (artifact.endpoint)")
+      ->type_name("URL");
+  add_config_flag(app, common, "--region", "artifact.region", "AWS region (artifact.region)");
+  add_config_flag(app, common, "--profile", "artifact.profile", "AWS profile (artifact.profile)");
   app.add_option("--presign", options.presign,
                  "also print a presigned GET URL valid this long (e.g. 1h; s3:// only)");
   app.add_flag("--force", options.force,
@@ -175,7 +144,7 @@ void add_push_artifact_options(CLI::App& app, PushArtifactOptions& options) {
              "\n"
              "How push-artifact's failures map to them:\n"
              "  1    the store kept failing (5xx after retries; the multipart upload is aborted)\n"
-             "  2    no --version without a manifest, a file that no longer matches its manifest,\n"
+             "  2    no --release without a manifest, a file that no longer matches its manifest,\n"
              "       different bytes under a stored version (without --force), no such bucket\n"
              "  3    no credentials, access denied (403), clock skew, endpoint unreachable\n"
              "\n"
@@ -184,21 +153,21 @@ void add_push_artifact_options(CLI::App& app, PushArtifactOptions& options) {
              "size/10000), 8 in flight, each with x-amz-checksum-sha256).\n");
 }
 
-Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions& options) {
+Result<void> push(StepContext& context, const Flags& options) {
   // Read the artifact and its manifest
   struct stat info {};
   if (::stat(options.file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     return usage_error(options.file + ": no such file; give the path of the built artifact");
   }
   auto size = static_cast<std::uint64_t>(info.st_size);
-  auto config = load_config(context, options);
+  auto config = context.load_config();
   if (!config) return config.error();
   auto manifest = resolve_manifest(options, *config, size);
   if (!manifest) return manifest.error();
   if (auto checked = check_labels(*manifest); !checked) return checked.error();
 
   // Choose the store
-  auto store = resolve_store(*config, options);
+  auto store = resolve_store(*config);
   if (!store) return store.error();
   PushRequest request;
   request.file = options.file;
@@ -237,7 +206,7 @@ Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions&
 
   // Push
   auto started = std::chrono::steady_clock::now();
-  auto pushed = push_artifact(request, *store);
+  auto pushed = switchyard::push_artifact(request, *store);
   if (!pushed) return pushed.error();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -247,4 +216,15 @@ Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions&
   return {};
 }
 
-}  // namespace switchyard
+int run(int argc, char** argv) {
+  CLI::App app{"Store a built artifact and its manifest (file:// or s3://) for hosts to fetch.",
+               "switchyard-push-artifact"};
+  CommonOptions common;
+  Flags flags;
+  add_common_options(app, common, /*changes_anything=*/true);
+  add_flags(app, common, flags);
+  return run_step("push-artifact", app, common, argc, argv,
+                  [&](StepContext& context) { return push(context, flags); });
+}
+
+}  // namespace switchyard::steps::push_artifact

@@ -9,25 +9,26 @@
 #include "runner/cli/step.hpp"
 #include "runner/util/result.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::push_artifact {
 
-struct PushArtifactOptions {
-  std::string file;      // the artifact (FILE)
-  std::string store;     // --store URI (artifact.store)
-  std::string app;       // --app (without a manifest; default: the file's base name)
-  std::string version;   // --version (without a manifest)
-  std::string endpoint;  // --endpoint URL (artifact.endpoint)
-  std::string region;    // --region (artifact.region)
-  std::string profile;   // --profile (artifact.profile)
-  std::string presign;   // --presign DUR: also print a presigned GET URL
-  bool force = false;    // --force: replace different bytes under a version
+// The step's flags that are not configuration keys; --store, --app,
+// --endpoint, --region and --profile set app and artifact.* through the
+// configuration's flag layer.
+struct Flags {
+  std::string file;     // the artifact (FILE)
+  std::string release;  // --release LABEL (without a manifest; with one it must agree)
+  std::string presign;  // --presign DUR: also print a presigned GET URL
+  bool force = false;   // --force: replace different bytes under a release
 };
 
-// Adds push-artifact's own flags and the FILE argument to `app`.
-void add_push_artifact_options(CLI::App& app, PushArtifactOptions& options);
+// Adds push-artifact's flags and the FILE argument to `app`.
+void add_flags(CLI::App& app, CommonOptions& common, Flags& flags);
 
-// The step: resolves app, version and store, pushes, and fills
-// `context.result` (artifact_uri, manifest_uri, sha256, size, ...).
-Result<void> push_artifact_step(StepContext& context, const PushArtifactOptions& options);
+// The step: resolves app, release and store, pushes, and fills
+// `context.result` (artifact_uri, manifest_uri, sha256, size, version, ...).
+Result<void> push(StepContext& context, const Flags& flags);
 
-}  // namespace switchyard
+// The executable: `return switchyard::steps::push_artifact::run(argc, argv);`.
+int run(int argc, char** argv);
+
+}  // namespace switchyard::steps::push_artifact

@@ -1,5 +1,6 @@
+// switchyard-rollback: go back to the previous release or any kept one.
 #include "steps/rollback/rollback.hpp"
 
 int main(int argc, char** argv) {
-  return switchyard::rollback_main(argc, argv);
+  return switchyard::steps::rollback::run(argc, argv);
 }

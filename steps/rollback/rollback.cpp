@@ -9,7 +9,7 @@
 #include "runner/core/log.hpp"
 #include "runner/host/rollback.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::rollback {
 
 namespace {
 
@@ -20,22 +20,20 @@ constexpr const char* k_description =
 
 }  // namespace
 
-int rollback_main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{k_description};
   CommonOptions options;
   add_common_options(app, options, true);
   RollbackRequest request;
-  std::string lock_timeout;
   bool list = false;
   app.add_option("--to,--release", request.to, "the kept release to go back to (default: the previous one)");
   app.add_flag("--list", list, "list the kept releases, marking the live one, and exit");
-  app.add_option("--lock-timeout", lock_timeout,
-                 "how long to wait for another deploy's host lock (default 10m)");
+  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
+                  "how long to wait for another deploy's host lock (default 10m)")
+      ->type_name("DUR");
 
   return run_step("rollback", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
-    std::map<std::string, std::string> flags;
-    if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
-    auto settings = load_host_settings(context, flags);
+    auto settings = load_host_settings(context);
     if (!settings) return settings.error();
 
     if (list) {
@@ -86,4 +84,4 @@ int rollback_main(int argc, char** argv) {
   });
 }
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::rollback

@@ -1,9 +1,10 @@
 // switchyard-rollback: back to the previous release or any kept one
-// (runner/rollback.hpp does the work).
+// (runner/host/rollback.hpp does the work).
 #pragma once
 
-namespace switchyard {
+namespace switchyard::steps::rollback {
 
-int rollback_main(int argc, char** argv);
+// The executable: `return switchyard::steps::rollback::run(argc, argv);`.
+int run(int argc, char** argv);
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::rollback

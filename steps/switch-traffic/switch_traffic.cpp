@@ -10,7 +10,7 @@
 #include "runner/host/nginx.hpp"
 #include "runner/host/switch.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::switch_traffic {
 
 namespace {
 
@@ -22,48 +22,43 @@ constexpr const char* k_description =
 
 }  // namespace
 
-int switch_traffic_main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{k_description};
   CommonOptions options;
   add_common_options(app, options, true);
-  // --version V names the release; a bare --version prints the program's
-  // version like every other step.
-  app.set_version_flag("");
   SwitchRequest request;
-  std::string lock_timeout;
   bool print_nginx_config = false;
   app.add_option("--artifact", request.artifact,
                  "the artifact: a path, file://, s3:// or http(s):// (a presigned URL)");
   app.add_option("--sha256", request.sha256,
                  "expected sha256 (default: from the manifest beside the artifact)");
-  auto* version_option =
-      app.add_option("--version", request.version,
-                     "the release version (default: the manifest's, else the file name); "
-                     "alone: print the program version")
-          ->expected(0, 1);
   app.add_option("--release", request.version,
-                 "the release label (default: the manifest's, else the file name)");
+                 "the release label (default: the manifest's, else the file name)")
+      ->type_name("LABEL");
   app.add_flag("--no-verify", request.no_verify,
                "deploy without a sha256 to check (no --sha256 and no manifest)");
-  app.add_option("--lock-timeout", lock_timeout,
-                 "how long to wait for another deploy's host lock (default 10m)");
-  app.add_option("--endpoint", request.store.endpoint,
-                 "S3-compatible endpoint for s3:// artifacts");
-  app.add_option("--region", request.store.region, "AWS region for s3:// artifacts");
-  app.add_option("--profile", request.store.profile, "AWS profile for s3:// artifacts");
+  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
+                  "how long to wait for another deploy's host lock (default 10m)")
+      ->type_name("DUR");
+  add_config_flag(app, options, "--endpoint", "artifact.endpoint",
+                  "S3-compatible endpoint for s3:// artifacts (artifact.endpoint)")
+      ->type_name("URL");
+  add_config_flag(app, options, "--region", "artifact.region",
+                  "AWS region for s3:// artifacts (artifact.region)");
+  add_config_flag(app, options, "--profile", "artifact.profile",
+                  "AWS profile for s3:// artifacts (artifact.profile)");
   app.add_flag("--print-nginx-config", print_nginx_config,
                "print the nginx snippet for the configured mode and exit");
 
   return run_step(
       "switch-traffic", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
-        if (version_option->count() > 0 && request.version.empty()) {
-          std::cout << "switchyard-switch-traffic " << SWITCHYARD_VERSION << "\n";
-          return {};
-        }
-        std::map<std::string, std::string> flags;
-        if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
-        auto settings = load_host_settings(context, flags);
+        auto config = context.load_config();
+        if (!config) return config.error();
+        auto settings = load_host_settings(*config);
         if (!settings) return settings.error();
+        request.store.endpoint = config->find("artifact.endpoint").value_or("");
+        request.store.region = config->find("artifact.region").value_or("");
+        request.store.profile = config->find("artifact.profile").value_or("");
 
         if (print_nginx_config) {
           auto snippet = Nginx(settings->nginx).config_snippet();
@@ -100,4 +95,4 @@ int switch_traffic_main(int argc, char** argv) {
       });
 }
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::switch_traffic

@@ -1,9 +1,10 @@
 // switchyard-switch-traffic: the zero-downtime deploy of one artifact on this
-// host (runner/switch.hpp does the work).
+// host (runner/host/switch.hpp does the work).
 #pragma once
 
-namespace switchyard {
+namespace switchyard::steps::switch_traffic {
 
-int switch_traffic_main(int argc, char** argv);
+// The executable: `return switchyard::steps::switch_traffic::run(argc, argv);`.
+int run(int argc, char** argv);
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::switch_traffic

@@ -1,5 +1,5 @@
 #include "steps/verify-health/verify_health.hpp"
 
 int main(int argc, char** argv) {
-  return switchyard::verify_health_main(argc, argv);
+  return switchyard::steps::verify_health::run(argc, argv);
 }

@@ -11,45 +11,12 @@
 #include "runner/core/ci.hpp"
 #include "runner/core/config.hpp"
 #include "runner/core/log.hpp"
+#include "runner/net/health_settings.hpp"
 #include "runner/net/http.hpp"
 #include "runner/util/interrupt.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::verify_health {
 namespace {
-
-// One setting: the text, and how to name it in a message ("--timeout", or
-// "switchyard.yml:4: health.timeout").
-struct Setting {
-  std::string text;
-  std::string subject;
-};
-
-// How a message names the configured `key`: "switchyard.yml:4: health.timeout",
-// or the bare key when nothing says where it was set.
-std::string configured_subject(const SettingSource& settings, std::string_view key) {
-  std::string where = settings.origin ? settings.origin(key) : "";
-  return where.empty() ? std::string(key) : where + ": " + std::string(key);
-}
-
-// The flag's value when given, else the configured key, else the key's
-// default from the configuration schema (the one list of defaults).
-Setting pick(const std::string& flag_value, std::string_view flag, std::string_view key,
-             const SettingSource& settings) {
-  if (!flag_value.empty()) return {flag_value, std::string(flag)};
-  if (settings.find) {
-    if (auto found = settings.find(key)) return {*found, configured_subject(settings, key)};
-  }
-  return {std::string(find_config_key(key)->default_value), std::string(flag)};
-}
-
-Result<Duration> positive_duration(const Setting& setting) {
-  auto parsed = parse_duration(setting.text);
-  if (!parsed) return usage_error(setting.subject + " " + parsed.error().message);
-  if (parsed->count() <= 0) {
-    return usage_error(setting.subject + " '" + setting.text + "': must be longer than 0");
-  }
-  return *parsed;
-}
 
 bool is_token(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -93,23 +60,6 @@ Result<std::string> header_value(const std::string& subject, const std::string& 
   return resolved;
 }
 
-// "Name: value" from --header. The text is not quoted back: it may hold a secret.
-Result<std::pair<std::string, std::string>> parse_header(
-    const std::string& text, std::size_t index,
-    const std::map<std::string, std::string>& environment) {
-  std::string subject = "--header";
-  auto colon = text.find(':');
-  std::string name = colon == std::string::npos ? "" : trimmed(text.substr(0, colon));
-  if (colon == std::string::npos || !is_token(name)) {
-    return usage_error(subject + " #" + std::to_string(index + 1) +
-                       ": expected 'Name: value' (a header name, a colon, then the value; "
-                       "the value may be env:NAME)");
-  }
-  auto value = header_value(subject, name, trimmed(text.substr(colon + 1)), environment);
-  if (!value) return value.error();
-  return std::pair{name, *value};
-}
-
 // A password in the URL's user info ("https://user:pass@host/") is a secret.
 void mask_url_password(const std::string& url) {
   auto scheme_end = url.find("://");
@@ -121,14 +71,13 @@ void mask_url_password(const std::string& url) {
   if (colon != std::string::npos && colon < at) add_secret(url.substr(colon + 1, at - colon - 1));
 }
 
-Result<std::vector<std::string>> pick_urls(const VerifyHealthOptions& options,
-                                           const SettingSource& settings) {
-  std::vector<std::string> urls = options.urls;
+Result<std::vector<std::string>> pick_urls(const Config& config, const Flags& flags) {
+  std::vector<std::string> urls = flags.urls;
   std::string subject = "URL";
-  if (urls.empty() && settings.find) {
-    if (auto configured = settings.find("verify.url")) {
+  if (urls.empty()) {
+    if (auto configured = config.find("verify.url")) {
       urls.push_back(*configured);
-      subject = configured_subject(settings, "verify.url");
+      subject = config.origin("verify.url") + ": verify.url";
     }
   }
   if (urls.empty()) {
@@ -147,94 +96,36 @@ Result<std::vector<std::string>> pick_urls(const VerifyHealthOptions& options,
   return urls;
 }
 
-Result<std::optional<long>> pick_status(const VerifyHealthOptions& options,
-                                        const SettingSource& settings) {
-  Setting setting =
-      pick(options.expect_status, "--expect-status", "health.expect_status", settings);
-  if (setting.text.empty()) return std::optional<long>();
-  bool digits =
-      setting.text.size() == 3 && setting.text.find_first_not_of("0123456789") == std::string::npos;
-  long code = digits ? std::stol(setting.text) : 0;
-  if (code < 100 || code > 599) {
-    return usage_error(setting.subject + " '" + setting.text +
-                       "': not an HTTP status code; write one from 100 to 599, e.g. 200");
-  }
-  return std::optional<long>(code);
-}
-
-Result<std::vector<std::pair<std::string, std::string>>> pick_json(
-    const VerifyHealthOptions& options, const SettingSource& settings) {
-  std::vector<std::string> texts = options.expect_json;
-  std::string subject = "--expect-json";
-  if (texts.empty() && settings.list) {
-    texts = settings.list("health.expect_json");
-    subject = configured_subject(settings, "health.expect_json");
-  }
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& text : texts) {
-    auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return usage_error(subject + " '" + text +
-                         "': expected PATH=VALUE, e.g. status=UP or /components/db/status=UP");
-    }
-    out.emplace_back(text.substr(0, eq), text.substr(eq + 1));
-  }
-  return out;
-}
-
-Result<HttpHeaders> pick_headers(const VerifyHealthOptions& options,
-                                 const std::map<std::string, std::string>& environment,
-                                 const SettingSource& settings) {
+// The configured headers with env:NAME resolved; names checked.
+Result<HttpHeaders> resolve_headers(const Config& config, const HealthSettings& health,
+                                    const std::map<std::string, std::string>& environment) {
+  std::string origin = config.origin("health.headers");
+  // A flag names itself; the file names the key too.
+  std::string subject = origin.starts_with("--") ? origin : origin + ": health.headers";
   HttpHeaders headers;
-  for (std::size_t i = 0; i < options.headers.size(); ++i) {
-    auto header = parse_header(options.headers[i], i, environment);
-    if (!header) return header.error();
-    headers.push_back(*header);
-  }
-  if (options.headers.empty() && settings.map) {
-    std::string subject = configured_subject(settings, "health.headers");
-    for (const auto& [name, value] : settings.map("health.headers")) {
-      if (!is_token(name)) {
-        return usage_error(subject + " '" + name + "': not a header name");
-      }
-      auto resolved = header_value(subject, name, value, environment);
-      if (!resolved) return resolved.error();
-      headers.emplace_back(name, *resolved);
-    }
+  for (const auto& [name, value] : health.headers) {
+    if (!is_token(name)) return usage_error(subject + " '" + name + "': not a header name");
+    auto resolved = header_value(subject, name, value, environment);
+    if (!resolved) return resolved.error();
+    headers.emplace_back(name, *resolved);
   }
   return headers;
 }
 
-Result<int> pick_successes(const VerifyHealthOptions& options, const SettingSource& settings) {
-  Setting setting = pick(options.successes, "--successes", "health.successes", settings);
-  bool digits = !setting.text.empty() && setting.text.size() <= 6 &&
-                setting.text.find_first_not_of("0123456789") == std::string::npos;
-  int count = digits ? std::stoi(setting.text) : 0;
-  if (count < 1) {
-    return usage_error(setting.subject + " '" + setting.text +
-                       "': expected a whole number of at least 1");
-  }
-  return count;
-}
-
-Result<TlsOptions> pick_tls(const VerifyHealthOptions& options, const SettingSource& settings) {
+Result<TlsOptions> tls_options(const Config& config, const HealthSettings& health) {
   TlsOptions tls;
-  Setting cacert = pick(options.cacert, "--cacert", "health.cacert", settings);
-  if (!cacert.text.empty()) {
+  if (!health.cacert.empty()) {
     std::error_code error;
-    if (!std::filesystem::is_regular_file(cacert.text, error)) {
-      return usage_error(cacert.subject + " " + cacert.text +
+    if (!std::filesystem::is_regular_file(health.cacert, error)) {
+      std::string origin = config.origin("health.cacert");
+      std::string subject = origin.starts_with("--") ? origin : origin + ": health.cacert";
+      return usage_error(subject + " " + health.cacert +
                          ": no such file; give the PEM file of the CA that signed the "
                          "service's certificate");
     }
-    tls.ca_file = cacert.text;
+    tls.ca_file = health.cacert;
   }
-  tls.insecure = options.insecure;
-  if (!tls.insecure && settings.find) {
-    // The configuration has checked that it is a boolean.
-    auto configured = settings.find("health.insecure");
-    tls.insecure = parse_boolean(configured.value_or("")).value_or(false);
-  }
+  tls.insecure = health.insecure;
   return tls;
 }
 
@@ -299,28 +190,15 @@ boost::json::object url_result(const UrlReport& report) {
   return out;
 }
 
-// The lookups verify-health makes, answered by the loaded switchyard.yml.
-SettingSource settings_from(const Config& config) {
-  SettingSource source;
-  source.find = [&config](std::string_view key) { return config.find(key); };
-  source.list = [&config](std::string_view key) {
-    auto values = config.string_list(key);
-    return values ? *values : std::vector<std::string>();
-  };
-  source.map = [&config](std::string_view key) {
-    auto values = config.string_map(key);
-    return values ? *values : std::map<std::string, std::string>();
-  };
-  source.origin = [&config](std::string_view key) { return config.origin(key); };
-  return source;
-}
-
-Result<void> verify_health(StepContext& context, const VerifyHealthOptions& options) {
-  // Read the configuration (flags always work without a file).
+Result<void> verify(StepContext& context, const Flags& flags) {
+  // Read the configuration, the --header flags in its flag layer (flags
+  // always work without a file).
+  auto headers = header_entries(flags.headers);
+  if (!headers) return headers.error();
+  if (!headers->empty()) context.options.config_flags.maps["health.headers"] = *headers;
   auto config = context.load_config();
   if (!config) return config.error();
-  auto environment = current_environment();
-  auto check = make_health_check(options, environment, settings_from(*config));
+  auto check = make_health_check(*config, flags, current_environment());
   if (!check) return check.error();
 
   // Probe until healthy or the deadline.
@@ -382,91 +260,100 @@ Result<void> verify_health(StepContext& context, const VerifyHealthOptions& opti
 
 }  // namespace
 
-Result<HealthCheck> make_health_check(const VerifyHealthOptions& options,
-                                      const std::map<std::string, std::string>& environment,
-                                      const SettingSource& settings) {
+Result<std::map<std::string, std::string>> header_entries(const std::vector<std::string>& headers) {
+  std::map<std::string, std::string> entries;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const std::string& text = headers[i];
+    auto colon = text.find(':');
+    std::string name = colon == std::string::npos ? "" : trimmed(text.substr(0, colon));
+    if (colon == std::string::npos || !is_token(name)) {
+      return usage_error("--header #" + std::to_string(i + 1) +
+                         ": expected 'Name: value' (a header name, a colon, then the value; "
+                         "the value may be env:NAME)");
+    }
+    entries[name] = trimmed(text.substr(colon + 1));
+  }
+  return entries;
+}
+
+Result<HealthCheck> make_health_check(const Config& config, const Flags& flags,
+                                      const std::map<std::string, std::string>& environment) {
   HealthCheck check;
-  auto urls = pick_urls(options, settings);
+  auto urls = pick_urls(config, flags);
   if (!urls) return urls.error();
   check.urls = *urls;
 
-  auto status = pick_status(options, settings);
-  if (!status) return status.error();
-  check.expect.status = *status;
-  auto json = pick_json(options, settings);
-  if (!json) return json.error();
-  check.expect.json = *json;
+  auto health = read_health_settings(config);
+  if (!health) return health.error();
+  check.expect.status = health->expect_status;
+  check.expect.json = health->expect_json;
   // The version changes with every deploy, so it is a flag only (the
   // pipeline passes the manifest's app_version).
-  check.expect.version = options.expect_version;
-
-  auto headers = pick_headers(options, environment, settings);
+  check.expect.version = flags.expect_version;
+  auto headers = resolve_headers(config, *health, environment);
   if (!headers) return headers.error();
   check.headers = *headers;
-
-  auto timeout = positive_duration(pick(options.timeout, "--timeout", "health.timeout", settings));
-  if (!timeout) return timeout.error();
-  check.timeout = *timeout;
-  auto request_timeout = positive_duration(
-      pick(options.request_timeout, "--request-timeout", "health.request_timeout", settings));
-  if (!request_timeout) return request_timeout.error();
-  check.request_timeout = *request_timeout;
-  auto interval =
-      positive_duration(pick(options.interval, "--interval", "health.interval", settings));
-  if (!interval) return interval.error();
-  check.interval = *interval;
-
-  auto successes = pick_successes(options, settings);
-  if (!successes) return successes.error();
-  check.successes = *successes;
-  auto tls = pick_tls(options, settings);
+  check.timeout = health->timeout;
+  check.request_timeout = health->request_timeout;
+  check.interval = health->interval;
+  check.successes = health->successes;
+  auto tls = tls_options(config, *health);
   if (!tls) return tls.error();
   check.tls = *tls;
   return check;
 }
 
-int verify_health_main(int argc, char** argv) {
+void add_flags(CLI::App& app, CommonOptions& common, Flags& flags) {
+  app.add_option("url", flags.urls, "the URLs to probe (http:// or https://)");
+  add_config_flag(app, common, "--expect-status", "health.expect_status",
+                  "the status a healthy answer has (default: any 2xx)")
+      ->type_name("CODE");
+  add_config_flag(app, common, "--expect-json", "health.expect_json",
+                  "PATH=VALUE the JSON body must hold; PATH is dotted "
+                  "(components.db.status) or a JSON pointer; repeatable")
+      ->type_name("PATH=VALUE");
+  app.add_option("--expect-version", flags.expect_version,
+                 "the version the answer carries (X-App-Version header or a version field)")
+      ->type_name("V");
+  // One value per occurrence, so a URL after the flag stays a URL. Its
+  // entries join the flag layer in verify(), once their syntax is checked.
+  common.config_flags.names["health.headers"] = "--header";
+  app.add_option("--header", flags.headers,
+                 "'Name: value' to send (health.headers); the value may be env:NAME to read "
+                 "variable NAME (kept out of every output); repeatable")
+      ->type_name("'NAME: VALUE'")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_config_flag(app, common, "--timeout", "health.timeout", "overall deadline (default 60s)")
+      ->type_name("DUR");
+  add_config_flag(app, common, "--request-timeout", "health.request_timeout",
+                  "deadline of one probe (default 2s)")
+      ->type_name("DUR");
+  add_config_flag(app, common, "--interval", "health.interval",
+                  "time between probes (default 100ms)")
+      ->type_name("DUR");
+  add_config_flag(app, common, "--successes", "health.successes",
+                  "consecutive healthy answers required (default 1)")
+      ->type_name("N");
+  add_config_flag(app, common, "--cacert", "health.cacert",
+                  "trust the CA certificates in this PEM file")
+      ->type_name("FILE");
+  add_config_flag(app, common, "--insecure", "health.insecure", "do not verify TLS certificates");
+}
+
+int run(int argc, char** argv) {
   CLI::App app{
       "Wait until every URL answers healthy, or give up at a deadline.\n"
       "Healthy: the expected status (any 2xx by default), every --expect-json, and the\n"
       "--expect-version. Without a URL, verify.url from switchyard.yml is used.",
       "switchyard-verify-health"};
-  VerifyHealthOptions options;
+  Flags flags;
   CommonOptions common;
-  auto repeatable = [](CLI::Option* option) {
-    // One value per occurrence, so a URL after the flag stays a URL.
-    option->expected(1)->allow_extra_args(false)->multi_option_policy(
-        CLI::MultiOptionPolicy::TakeAll);
-  };
-  app.add_option("url", options.urls, "the URLs to probe (http:// or https://)");
-  app.add_option("--expect-status", options.expect_status,
-                 "the status a healthy answer has (default: any 2xx)")
-      ->type_name("CODE");
-  repeatable(app.add_option("--expect-json", options.expect_json,
-                            "PATH=VALUE the JSON body must hold; PATH is dotted "
-                            "(components.db.status) or a JSON pointer; repeatable")
-                 ->type_name("PATH=VALUE"));
-  app.add_option("--expect-version", options.expect_version,
-                 "the version the answer carries (X-App-Version header or a version field)")
-      ->type_name("V");
-  repeatable(app.add_option("--header", options.headers,
-                            "'Name: value' to send; the value may be env:NAME to read variable "
-                            "NAME (kept out of every output); repeatable")
-                 ->type_name("'NAME: VALUE'"));
-  app.add_option("--timeout", options.timeout, "overall deadline (default 60s)")->type_name("DUR");
-  app.add_option("--request-timeout", options.request_timeout, "deadline of one probe (default 2s)")
-      ->type_name("DUR");
-  app.add_option("--interval", options.interval, "time between probes (default 100ms)")
-      ->type_name("DUR");
-  app.add_option("--successes", options.successes,
-                 "consecutive healthy answers required (default 1)")
-      ->type_name("N");
-  app.add_option("--cacert", options.cacert, "trust the CA certificates in this PEM file")
-      ->type_name("FILE");
-  app.add_flag("--insecure", options.insecure, "do not verify TLS certificates");
+  add_flags(app, common, flags);
   add_common_options(app, common, /*changes_anything=*/false);
   return run_step("verify-health", app, common, argc, argv,
-                  [&](StepContext& context) { return verify_health(context, options); });
+                  [&](StepContext& context) { return verify(context, flags); });
 }
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::verify_health

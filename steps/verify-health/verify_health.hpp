@@ -1,56 +1,45 @@
 // switchyard-verify-health: waits until every URL answers healthy, or gives up
-// at a deadline (the health engine in runner/health.hpp does the probing).
+// at a deadline (the health engine in runner/net/health.hpp does the probing).
 #pragma once
 
-#include <functional>
+#include <CLI/CLI.hpp>
+
 #include <map>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "runner/cli/step.hpp"
+#include "runner/core/config.hpp"
 #include "runner/net/health.hpp"
 #include "runner/util/result.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::verify_health {
 
-// The step's own flags as given; an empty string or none means "not given",
-// so switchyard.yml and the built-in defaults can fill it in.
-struct VerifyHealthOptions {
-  std::vector<std::string> urls;
-  std::string expect_status;             // --expect-status CODE
-  std::vector<std::string> expect_json;  // --expect-json PATH=VALUE, repeatable
-  std::string expect_version;            // --expect-version V
-  std::vector<std::string> headers;      // --header 'Name: value' (value may be env:NAME)
-  std::string timeout;                   // --timeout DUR (default 60s)
-  std::string request_timeout;           // --request-timeout DUR (default 2s)
-  std::string interval;                  // --interval DUR (default 100ms)
-  std::string successes;                 // --successes N (default 1)
-  std::string cacert;                    // --cacert FILE
-  bool insecure = false;                 // --insecure
+// The step's flags that are not configuration keys; the others (--timeout,
+// --expect-json, ...) set health.* through the configuration's flag layer.
+struct Flags {
+  std::vector<std::string> urls;     // default: verify.url
+  std::string expect_version;        // --expect-version V: changes with every deploy
+  std::vector<std::string> headers;  // --header 'Name: value', repeatable (health.headers)
 };
 
-// Settings the flags did not give, by key ("verify.url", "health.timeout"),
-// after the configuration's precedence (switchyard.yml, its environment
-// section, SWITCHYARD_* variables). `origin` says where a key was set, for
-// messages ("switchyard.yml:12"). Empty functions mean "no configuration".
-struct SettingSource {
-  std::function<std::optional<std::string>(std::string_view key)> find;
-  std::function<std::vector<std::string>(std::string_view key)> list;
-  std::function<std::map<std::string, std::string>(std::string_view key)> map;
-  std::function<std::string(std::string_view key)> origin;
-};
+// Adds the URL arguments and every verify-health flag to `app`.
+void add_flags(CLI::App& app, CommonOptions& common, Flags& flags);
 
-// Turns the flags (then `settings`, then the defaults) into a HealthCheck.
-// Anything malformed fails at once with exit 2 and a message naming the flag
-// or key: a URL that is not http(s), a bad duration, a header without a
-// colon, `env:NAME` with NAME unset (read from `environment`). Header values
-// read through env:NAME are registered as secrets.
-Result<HealthCheck> make_health_check(const VerifyHealthOptions& options,
-                                      const std::map<std::string, std::string>& environment,
-                                      const SettingSource& settings = {});
+// The --header flags as health.headers entries. One without a header name and
+// a colon fails (exit 2) by its position, not quoted: it may hold a secret.
+Result<std::map<std::string, std::string>> header_entries(const std::vector<std::string>& headers);
 
-// The executable: `return switchyard::verify_health_main(argc, argv);`.
-int verify_health_main(int argc, char** argv);
+// The HealthCheck from `config` (health.*, verify.url; the flags already in
+// its flag layer) and the step's own flags. Anything malformed fails at once
+// with exit 2 naming the flag or key: a URL that is not http(s), a bad
+// duration, `env:NAME` with NAME unset (read from `environment`), a --cacert
+// that is not a file. Header values read through env:NAME, and those of
+// credential-like headers, are registered as secrets.
+Result<HealthCheck> make_health_check(const Config& config, const Flags& flags,
+                                      const std::map<std::string, std::string>& environment);
 
-}  // namespace switchyard
+// The executable: `return switchyard::steps::verify_health::run(argc, argv);`.
+int run(int argc, char** argv);
+
+}  // namespace switchyard::steps::verify_health

@@ -58,8 +58,11 @@ for job_name, job in workflow["jobs"].items():
                 skipped.add(command)
                 continue
             checked_steps += 1
-            for line in str(step["with"].get("args", "")).splitlines():
-                flag = line.strip()
+            for number, line in enumerate(str(step["with"].get("args", "")).splitlines(), 1):
+                if not line.strip():
+                    problems.append(f"job {job_name}: switchyard {command}: args line {number} is blank, which the action refuses")
+                # --flag=value on one line names the flag before the '='.
+                flag = line.strip().split("=", 1)[0]
                 if flag.startswith("--"):
                     checked_flags += 1
                     if not re.search(rf"(^|\s){re.escape(flag)}\b", text):

@@ -192,6 +192,36 @@ grep -qF "\"Authorization\": \"$token\"" "$work/requests.jsonl" || fail "the ser
 token=
 echo "ok: env:NAME secret: in the log only on its ::add-mask:: line, sent to the server, absent from the outputs"
 
+# --- an expression that came out empty: a blank line fails, naming it --------
+# `args` written as "--timeout\n${{ inputs.timeout }}\n<url>" with the input
+# empty: skipping the blank line would make the URL the timeout's value.
+probes_before=$(wc -l <"$work/requests.jsonl")
+run_action verify-health $'--timeout\n\n'"$base/health"$'\n'
+expect_status 2 "blank line in args"
+expect_output ok false "blank line in args"
+expect_output exit-code 2 "blank line in args"
+error=$(output error)
+[[ "$error" == "args: line 2 is blank; "* ]] || fail "blank line in args: error output is '$error'"
+grep -q "^::error title=switchyard::args: line 2 is blank" "$work/stderr" ||
+  fail "blank line in args: no annotation naming line 2 in: $(cat "$work/stderr")"
+[[ $(wc -l <"$work/requests.jsonl") == "$probes_before" ]] ||
+  fail "blank line in args: the step ran anyway"
+run_action verify-health $'\n--timeout\n5s\n'"$base/health"
+expect_status 2 "leading blank line in args"
+[[ "$(output error)" == "args: line 1 is blank; "* ]] ||
+  fail "leading blank line in args: error output is '$(output error)'"
+echo "ok: a blank args line (an empty expression) fails with exit 2 naming its line; nothing ran"
+
+# --- --flag=value on one line, and an empty value after '=' --------------------
+run_action verify-health $'--timeout=5s\n'"$base/health"
+expect_status 0 "--timeout=5s on one line"
+expect_output healthy true "--timeout=5s on one line"
+run_action verify-health $'--timeout=\n'"$base/health"
+expect_status 2 "--timeout= with an empty expression"
+expect_output error "switchyard-verify-health: --timeout: empty value; give it a value or leave the flag out" \
+  "--timeout= with an empty expression"
+echo "ok: --flag=value works on one line; --flag= with nothing after it fails with exit 2 naming the flag"
+
 # --- no binary anywhere: exit 3, saying what to do ----------------------------
 if [[ -x /usr/bin/switchyard || -x /bin/switchyard ]]; then
   echo "note: /usr/bin/switchyard is installed here, so 'not found on PATH' is not checked" >&2

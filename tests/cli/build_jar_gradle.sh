@@ -87,7 +87,7 @@ run_build_jar "$build_jar" --project "$project" --json >"$work/again.json" 2>"$w
 
 # --- placeholders ----------------------------------------------------------
 run_build_jar env BUILD_NUMBER=17 "$build_jar" --project "$project" --json \
-  --version '{branch}.{build}.{short_sha}' >"$work/out.json" 2>"$work/err.txt" ||
+  --release-template '{branch}.{build}.{short_sha}' >"$work/out.json" 2>"$work/err.txt" ||
   { cat "$work/err.txt" >&2; fail "the build with a version template failed"; }
 [[ "$(field "$work/out.json" version)" == "feature-login.17.$short" ]] ||
   fail "version $(field "$work/out.json" version), not feature-login.17.$short"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build-jar's usage and configuration paths: build.command from switchyard.yml,
 # an unknown --tool, --tool command without build.command, a project with no
-# build, a bad version template (refused before any build runs), and
-# --version alone printing the program's version.
+# build, a bad release template (refused before any build runs), the
+# template's old names refused, and --version alone printing the program's
+# version.
 set -euo pipefail
 
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
@@ -103,10 +104,32 @@ expect_failure "$empty" --project "$work/missing"
 
 # --- a version template that could repeat, refused before the build runs ----
 rm -rf "$project/target"
-expect_failure "$project" --version '{project_version}-{branch}'
+expect_failure "$project" --release-template '{project_version}-{branch}'
 [[ $status -eq 2 ]] || fail "a template without a sha exited $status, not 2"
-[[ "$last" == '--version: build.version: version template "{project_version}-{branch}" has no {sha}, {short_sha} or {time}, so two builds could share a version; add one of them' ]] ||
+[[ "$last" == '--release-template: build.release_template: version template "{project_version}-{branch}" has no {sha}, {short_sha} or {time}, so two builds could share a version; add one of them' ]] ||
   fail "a template without a sha said: $last"
 [[ ! -e "$project/target" ]] || fail "the build ran although the template was refused"
+
+# --- the template's old names: refused, so no label silently changes --------
+# --version TEMPLATE, build.version and SWITCHYARD_BUILD__VERSION were renamed.
+expect_failure "$project" --version '{short_sha}'
+[[ $status -eq 2 ]] || fail "--version with a template exited $status, not 2"
+[[ "$last" == "switchyard-build-jar: --version prints the program's version and takes no other argument; the release label is now --release LABEL (build-jar: --release-template T), see CHANGELOG.md" ]] ||
+  fail "--version with a template said: $last"
+printf 'build:\n  version: "{short_sha}"\n' >"$project/switchyard.yml"
+expect_failure "$project"
+[[ $status -eq 2 ]] || fail "build.version in switchyard.yml exited $status, not 2"
+[[ "$last" == "switchyard.yml:2: build.version: renamed to build.release_template; rename the key (see CHANGELOG.md)" ]] ||
+  fail "build.version in switchyard.yml said: $last"
+rm "$project/switchyard.yml"
+SWITCHYARD_BUILD__VERSION='{short_sha}' expect_failure "$project"
+[[ $status -eq 2 ]] || fail "SWITCHYARD_BUILD__VERSION exited $status, not 2"
+[[ "$last" == "SWITCHYARD_BUILD__VERSION: renamed to build.release_template; set SWITCHYARD_BUILD__RELEASE_TEMPLATE instead" ]] ||
+  fail "SWITCHYARD_BUILD__VERSION said: $last"
+expect_failure "$project" --release-template ''
+[[ $status -eq 2 ]] || fail "an empty --release-template exited $status, not 2"
+[[ "$last" == "switchyard-build-jar: --release-template: empty value; give it a value or leave the flag out" ]] ||
+  fail "an empty --release-template said: $last"
+[[ ! -e "$project/target" ]] || fail "the build ran although the command line was refused"
 
 echo "build_jar_usage: configuration and usage errors as expected"

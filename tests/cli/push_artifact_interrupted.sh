@@ -19,7 +19,7 @@ head -c $((12 * 1024 * 1024)) /dev/urandom >big.jar
 s3_proxy_fault '{"method":"PUT","query_contains":"partNumber=","delay_ms":300,"times":-1}'
 
 SWITCHYARD_S3_PART_SIZE=1048576 SWITCHYARD_S3_PARTS_IN_FLIGHT=2 \
-  "$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" --version 1.0 big.jar 2>err.txt &
+  "$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" --release 1.0 big.jar 2>err.txt &
 pid=$!
 for _ in $(seq 1 400); do
   grep -q 'partNumber=' "$S3_PROXY_LOG" 2>/dev/null && break

@@ -15,7 +15,7 @@ truncate -s 200M big.jar
 store="file://$work/store"
 dir="$work/store/big/1.0/"
 
-"$bin" --store "$store" --version 1.0 big.jar 2>push.log &
+"$bin" --store "$store" --release 1.0 big.jar 2>push.log &
 pid=$!
 # Wait until the copy has begun (its temp file exists), then kill it.
 for _ in $(seq 1 2000); do
@@ -31,7 +31,7 @@ wait "$pid" 2>/dev/null || true
 [[ ! -e "$dir/big.jar.manifest.json" ]] || fail "a killed push left a manifest"
 
 # The next push completes and leaves only the jar and its manifest.
-"$bin" --store "$store" --version 1.0 big.jar 2>/dev/null
+"$bin" --store "$store" --release 1.0 big.jar 2>/dev/null
 cmp -s big.jar "$dir/big.jar" || fail "the stored jar differs"
 listing=$(ls -A "$dir" | tr '\n' ' ')
 [[ "$listing" == "big.jar big.jar.manifest.json " ]] || fail "leftovers after the next push: $listing"

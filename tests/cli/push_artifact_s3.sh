@@ -24,7 +24,7 @@ sha=$(sha256sum hello.jar | cut -d' ' -f1)
 
 # Multipart with 1 MiB parts (the default part size is 8 MiB).
 out=$(SWITCHYARD_S3_PART_SIZE=1048576 "$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" \
-  --version 1.0.0 --presign 15m --json hello.jar 2>err.txt)
+  --release 1.0.0 --presign 15m --json hello.jar 2>err.txt)
 expect_eq "$(json "['artifact_uri']" <<<"$out")" "s3://artifacts/team/hello/1.0.0/hello.jar" "artifact_uri"
 expect_eq "$(json "['manifest_uri']" <<<"$out")" "s3://artifacts/team/hello/1.0.0/hello.jar.manifest.json" "manifest_uri"
 expect_eq "$(json "['sha256']" <<<"$out")" "$sha" "sha256"
@@ -50,13 +50,13 @@ url=$(json "['presigned_url']" <<<"$out")
   fail "presigned URL: $url"
 
 # Again: nothing to do.
-out=$("$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" --version 1.0.0 --json hello.jar 2>/dev/null)
+out=$("$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" --release 1.0.0 --json hello.jar 2>/dev/null)
 expect_eq "$(json "['already_present']" <<<"$out")" "True" "re-push"
 
 # No credentials anywhere: exit 3, the credential chain's own message.
 set +e
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$work" \
-  "$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" --version 1.0.1 hello.jar 2>err.txt
+  "$bin" --store s3://artifacts/team --endpoint "$S3_PROXY_ENDPOINT" --release 1.0.1 hello.jar 2>err.txt
 code=$?
 set -e
 expect_eq "$code" "3" "exit code without credentials"
@@ -64,7 +64,7 @@ expect_eq "$code" "3" "exit code without credentials"
 
 # A bucket that does not exist: exit 2.
 set +e
-"$bin" --store s3://no-such-bucket/team --endpoint "$S3_PROXY_ENDPOINT" --version 1.0.1 hello.jar 2>err.txt
+"$bin" --store s3://no-such-bucket/team --endpoint "$S3_PROXY_ENDPOINT" --release 1.0.1 hello.jar 2>err.txt
 code=$?
 set -e
 expect_eq "$code" "2" "exit code for a missing bucket"
@@ -73,7 +73,7 @@ expect_eq "$(tail -n1 err.txt)" "error: s3://no-such-bucket: no such bucket (HTT
 # Nothing listening at the endpoint: exit 3.
 port=$(s3rver_free_port)
 set +e
-"$bin" --store s3://artifacts/team --endpoint "http://127.0.0.1:$port" --version 1.0.1 hello.jar 2>err.txt
+"$bin" --store s3://artifacts/team --endpoint "http://127.0.0.1:$port" --release 1.0.1 hello.jar 2>err.txt
 code=$?
 set -e
 expect_eq "$code" "3" "exit code for an unreachable endpoint"

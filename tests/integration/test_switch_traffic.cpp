@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "runner/host/nginx_config.hpp"
@@ -348,9 +350,68 @@ TEST_F(SwitchTrafficTest, RefusesASha256MismatchBeforeStartingAnything) {
                 "(hello-2.0.0.jar.manifest.json) beside it, or pass --no-verify");
 
   auto accepted = m_host->run("switch-traffic",
-                              {"--artifact", bare.string(), "--version", "2.0.0", "--no-verify"});
+                              {"--artifact", bare.string(), "--release", "2.0.0", "--no-verify"});
   EXPECT_EQ(accepted.exit_code, 0) << context_of(accepted);
   EXPECT_EQ(m_host->version_through_nginx(), "2.0.0");
+}
+
+// The release label is --release. An empty one (an expression that came out
+// empty in a workflow), a bare one, or the old --version LABEL exit 2 before
+// anything happens: no lock, no fetch, no slot; state and history unchanged.
+TEST_F(SwitchTrafficTest, AnEmptyOrOldStyleReleaseLabelChangesNothing) {
+  start();
+  if (IsSkipped()) return;
+  deploy_ok("1.0.0");
+  auto read = [](const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string state = read(m_host->paths().state_file());
+  const std::string history = read(m_host->paths().history_file());
+  ASSERT_FALSE(state.empty());
+  ASSERT_FALSE(history.empty());
+  auto jar = host_harness::version_jar("2.0.0");
+  ASSERT_TRUE(jar);
+
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  std::vector<Case> cases = {
+      {{"--artifact", jar->string(), "--release", ""},
+       "switchyard-switch-traffic: --release: empty value; give it a value or leave the flag "
+       "out"},
+      {{"--artifact", jar->string(), "--release=", "--json"},
+       "switchyard-switch-traffic: --release: empty value; give it a value or leave the flag "
+       "out"},
+      // The harness adds --config PATH after the arguments.
+      {{"--artifact", jar->string(), "--release"},
+       "switchyard-switch-traffic: --release: no value (the next argument is the flag "
+       "--config); give it a value or leave the flag out"},
+      {{"--release", "--artifact", jar->string()},
+       "switchyard-switch-traffic: --release: no value (the next argument is the flag "
+       "--artifact); give it a value or leave the flag out"},
+      {{"--artifact", jar->string(), "--version", "2.0.0"},
+       "switchyard-switch-traffic: --version prints the program's version and takes no other "
+       "argument; the release label is now --release LABEL (build-jar: --release-template T), "
+       "see CHANGELOG.md"},
+      {{"--artifact", jar->string(), "--version"},
+       "switchyard-switch-traffic: --version prints the program's version and takes no other "
+       "argument; the release label is now --release LABEL (build-jar: --release-template T), "
+       "see CHANGELOG.md"},
+      {{"--artifact", "", "--release", "2.0.0"},
+       "switchyard-switch-traffic: --artifact: empty value; give it a value or leave the flag "
+       "out"},
+  };
+  for (const auto& c : cases) {
+    auto run = m_host->run("switch-traffic", c.args);
+    EXPECT_EQ(run.exit_code, 2) << context_of(run);
+    EXPECT_NE(run.err.find("error: " + c.error + "\n"), std::string::npos) << run.err;
+    EXPECT_EQ(read(m_host->paths().state_file()), state) << context_of(run);
+    EXPECT_EQ(read(m_host->paths().history_file()), history) << context_of(run);
+    EXPECT_FALSE(std::filesystem::exists(m_host->paths().release_dir("2.0.0")));
+    EXPECT_EQ(m_host->version_through_nginx(), "1.0.0");
+  }
 }
 
 // keep_releases 2: after v1, v2, v3 only v3 (live) and v2 (previous) remain.

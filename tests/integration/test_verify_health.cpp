@@ -508,16 +508,31 @@ TEST(VerifyHealthUsage, MalformedInputExitsTwoNamingTheFlag) {
        "URL ftp://127.0.0.1/health: not an http:// or https:// URL; write the whole URL, e.g. "
        "http://127.0.0.1:8080/actuator/health"},
       {{"--timeout", "5x", url},
-       "--timeout '5x': not a duration; write it like 250ms, 30s, 2m or 1h30m"},
-      {{"--interval", "0s", url}, "--interval '0s': must be longer than 0"},
+       "--timeout: health.timeout: '5x' is not a duration; write it like 250ms, 30s, 2m or "
+       "1h30m"},
+      {{"--interval", "0s", url}, "--interval: health.interval: '0s' must be longer than 0"},
       {{"--request-timeout", "30", url},
-       "--request-timeout '30': not a duration; write it like 250ms, 30s, 2m or 1h30m"},
+       "--request-timeout: health.request_timeout: '30' is not a duration; write it like "
+       "250ms, 30s, 2m or 1h30m"},
       {{"--expect-status", "2xx", url},
-       "--expect-status '2xx': not an HTTP status code; write one from 100 to 599, e.g. 200"},
+       "--expect-status: health.expect_status: '2xx' is not a whole number"},
+      {{"--expect-status", "600", url},
+       "--expect-status: health.expect_status: '600': not an HTTP status code; write one from "
+       "100 to 599, e.g. 200"},
       {{"--expect-json", "status", url},
-       "--expect-json 'status': expected PATH=VALUE, e.g. status=UP or "
+       "--expect-json: health.expect_json: 'status': expected PATH=VALUE, e.g. status=UP or "
        "/components/db/status=UP"},
-      {{"--successes", "0", url}, "--successes '0': expected a whole number of at least 1"},
+      {{"--successes", "0", url},
+       "--successes: health.successes: '0': expected a whole number of at least 1"},
+      {{"--timeout", "", url},
+       "switchyard-verify-health: --timeout: empty value; give it a value or leave the flag out"},
+      {{"--timeout=", url},
+       "switchyard-verify-health: --timeout: empty value; give it a value or leave the flag out"},
+      {{""}, "switchyard-verify-health: url: empty value; give it a value or leave it out"},
+      {{"--version", url},
+       "switchyard-verify-health: --version prints the program's version and takes no other "
+       "argument; the release label is now --release LABEL (build-jar: --release-template T), "
+       "see CHANGELOG.md"},
       {{"--header", "Authorization Bearer abc123secret", url},
        "--header #1: expected 'Name: value' (a header name, a colon, then the value; the value "
        "may be env:NAME)"},

@@ -207,6 +207,24 @@ tests['a bad flag fails with the exit code and its meaning'] = {
   assert message.endsWith('; see switchyard-verify-health --help')
 }
 
+tests['an empty value and the old --version LABEL fail the build, and probe nothing'] = {
+  // A pipeline variable that came out empty ('') must not pass for a value,
+  // nor let the next argument take its place.
+  int before = requestCount()
+  def run = newPipeline()
+  String message = expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'verify-health', binDir: binDir, args: ['--timeout', '', "${baseUrl}/health"])
+  }
+  assert message == 'switchyard-verify-health: --timeout: empty value; give it a value or leave the flag out'
+  run = newPipeline()
+  message = expectError(run.pipeline) {
+    run.vars.switchyard.call(step: 'verify-health', binDir: binDir, args: ['--version', "${baseUrl}/health"])
+  }
+  assert message.startsWith('switchyard-verify-health: --version prints the program\'s version and takes no ' +
+                            'other argument; the release label is now --release LABEL')
+  assert requestCount() == before
+}
+
 tests['config and environment become --config and --env'] = {
   def run = newPipeline()
   Map result = run.vars.switchyard.call(step: 'verify-health', binDir: binDir, failOnError: false,

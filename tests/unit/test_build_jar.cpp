@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +21,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-namespace bj = switchyard::build_jar;
+namespace bj = switchyard::steps::build_jar;
 using switchyard::ExitCode;
 
 // A fresh directory per test, removed afterwards.
@@ -512,13 +513,13 @@ bj::VersionFacts facts() {
 }
 
 TEST(BuildJarVersion, DefaultTemplate) {
-  EXPECT_EQ(*bj::expand_version(bj::k_default_version_template, facts(), "build.version"),
+  EXPECT_EQ(*bj::expand_version(bj::k_default_release_template, facts(), "build.release_template"),
             "1.2.0-3f2a9c1");
 }
 
 TEST(BuildJarVersion, EveryPlaceholderAndSanitizing) {
   auto version = bj::expand_version("{project_version}+{branch}.{build}.{time}.{sha}", facts(),
-                                    "build.version");
+                                    "build.release_template");
   ASSERT_TRUE(version.ok()) << version.error().message;
   EXPECT_EQ(*version,
             "1.2.0feature-login-page.42.20261129T153000Z.3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8a9b0c");
@@ -529,7 +530,7 @@ TEST(BuildJarVersion, EveryPlaceholderAndSanitizing) {
 TEST(BuildJarVersion, DirtyTreeGetsSuffix) {
   auto f = facts();
   f.dirty = true;
-  EXPECT_EQ(*bj::expand_version(bj::k_default_version_template, f, "x"), "1.2.0-3f2a9c1-dirty");
+  EXPECT_EQ(*bj::expand_version(bj::k_default_release_template, f, "x"), "1.2.0-3f2a9c1-dirty");
 }
 
 TEST(BuildJarVersion, OutsideGitTimeStandsInForTheSha) {
@@ -546,8 +547,8 @@ TEST(BuildJarVersion, DifferentCommitsNeverShareAVersion) {
   auto a = facts();
   auto b = facts();
   b.sha = "9b1e0c2f3a4d5e6f708192a3b4c5d6e7f8091a2b";
-  EXPECT_NE(*bj::expand_version(bj::k_default_version_template, a, "x"),
-            *bj::expand_version(bj::k_default_version_template, b, "x"));
+  EXPECT_NE(*bj::expand_version(bj::k_default_release_template, a, "x"),
+            *bj::expand_version(bj::k_default_release_template, b, "x"));
 }
 
 TEST(BuildJarVersion, TemplateErrorsNameTheOrigin) {
@@ -569,12 +570,12 @@ TEST(BuildJarVersion, TemplateErrorsNameTheOrigin) {
             "{short_sha}");
   auto f = facts();
   f.project_version.clear();
-  auto no_version = bj::expand_version(bj::k_default_version_template, f, "build.version");
+  auto no_version = bj::expand_version(bj::k_default_release_template, f, "build.release_template");
   ASSERT_FALSE(no_version.ok());
   EXPECT_EQ(no_version.error().message,
-            "build.version: {project_version} is unknown (no Implementation-Version in the jar's "
-            "manifest and no version in the build file); set a version in the build, or a "
-            "template without {project_version}");
+            "build.release_template: {project_version} is unknown (no Implementation-Version in "
+            "the jar's manifest and no version in the build file); set a version in the build, "
+            "or a template without {project_version}");
 }
 
 TEST(BuildJarVersion, SanitizedLabelsCannotClimbDirectories) {
@@ -590,10 +591,18 @@ namespace {
 
 // --- flags and switchyard.yml ------------------------------------------------
 
-switchyard::Result<switchyard::Config> load_config(const fs::path& file, const bj::Flags& flags) {
+// switchyard.yml at `file` with build-jar's command line `args` (its flags
+// parsed by the step's own CLI::App, so the flag layer is the one it uses).
+switchyard::Result<switchyard::Config> load_config(const fs::path& file,
+                                                   std::vector<std::string> args = {}) {
+  CLI::App app;
+  switchyard::CommonOptions common;
+  bj::add_flags(app, common);
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  app.parse(args);
   switchyard::ConfigLoadOptions load;
   load.path = file;
-  load.flags = bj::flag_values(flags);
+  load.flags = common.config_flags;
   return switchyard::Config::load(load);
 }
 
@@ -605,12 +614,11 @@ TEST_F(BuildJarFiles, OptionsComeFromTheFileAndFlagsWin) {
         "  command: [make, dist]\n"
         "  args: [-o, -Dmaven.repo.local=/usr/share/maven-repo]\n"
         "  jar: '*-boot.jar'\n"
-        "  version: '{short_sha}-{build}'\n"
+        "  release_template: '{short_sha}-{build}'\n"
         "  project_dir: service\n");
-  bj::Flags none;
-  auto config = load_config(m_dir / "switchyard.yml", none);
+  auto config = load_config(m_dir / "switchyard.yml");
   ASSERT_TRUE(config.ok()) << config.error().message;
-  auto options = bj::options_from_config(*config, none);
+  auto options = bj::options_from_config(*config);
   ASSERT_TRUE(options.ok()) << options.error().message;
   EXPECT_EQ(options->app, "orders");
   EXPECT_EQ(options->tool, bj::Tool::Maven);
@@ -618,44 +626,80 @@ TEST_F(BuildJarFiles, OptionsComeFromTheFileAndFlagsWin) {
   EXPECT_EQ(options->extra_args,
             (std::vector<std::string>{"-o", "-Dmaven.repo.local=/usr/share/maven-repo"}));
   EXPECT_EQ(options->jar_glob, "*-boot.jar");
-  EXPECT_EQ(options->version_template, "{short_sha}-{build}");
-  EXPECT_EQ(options->version_origin, (m_dir / "switchyard.yml").string() + ":7: build.version");
+  EXPECT_EQ(options->release_template, "{short_sha}-{build}");
+  EXPECT_EQ(options->release_template_origin,
+            (m_dir / "switchyard.yml").string() + ":7: build.release_template");
   EXPECT_EQ(options->project_dir, fs::path("service"));
 
-  bj::Flags flags;
-  flags.tool = "gradle";
-  flags.version = "{time}";
-  flags.jar = "app.jar";
-  flags.project = "other";
-  config = load_config(m_dir / "switchyard.yml", flags);
+  config = load_config(m_dir / "switchyard.yml", {"--tool", "gradle", "--release-template",
+                                                  "{time}", "--jar", "app.jar", "--project=other"});
   ASSERT_TRUE(config.ok()) << config.error().message;
-  options = bj::options_from_config(*config, flags);
+  options = bj::options_from_config(*config);
   ASSERT_TRUE(options.ok()) << options.error().message;
   EXPECT_EQ(options->tool, bj::Tool::Gradle);
-  EXPECT_EQ(options->version_template, "{time}");
-  EXPECT_EQ(options->version_origin, "--version: build.version");
+  EXPECT_EQ(options->release_template, "{time}");
+  EXPECT_EQ(options->release_template_origin, "--release-template: build.release_template");
   EXPECT_EQ(options->jar_glob, "app.jar");
   EXPECT_EQ(options->project_dir, fs::path("other"));
 }
 
+// The flags' values are checked by the configuration, which names the flag.
+TEST_F(BuildJarFiles, ABadToolFlagIsNamed) {
+  auto config = load_config("", {"--tool", "ant"});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, switchyard::ExitCode::Usage);
+  EXPECT_EQ(config.error().message,
+            "--tool: build.tool: 'ant' is not one of auto, maven, gradle, command");
+}
+
+// build.version was the template's name; a silently ignored template would
+// change every label, so the old key is refused in the file and as a variable.
+TEST_F(BuildJarFiles, TheOldTemplateKeyIsRefused) {
+  write("switchyard.yml", "build:\n  version: '{short_sha}'\n");
+  auto config = load_config(m_dir / "switchyard.yml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, switchyard::ExitCode::Usage);
+  EXPECT_EQ(config.error().message,
+            (m_dir / "switchyard.yml").string() +
+                ":2: build.version: renamed to build.release_template; rename the key (see "
+                "CHANGELOG.md)");
+  write("switchyard.yml", "environments:\n  prod:\n    build:\n      version: '{sha}'\n");
+  config = load_config(m_dir / "switchyard.yml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find(
+                ":4: environments.prod.build.version: renamed to build.release_template"),
+            std::string::npos)
+      << config.error().message;
+
+  write("empty.yml", "");
+  switchyard::ConfigLoadOptions load;
+  load.path = m_dir / "empty.yml";
+  load.variables = {{"SWITCHYARD_BUILD__VERSION", "{short_sha}"}};
+  config = switchyard::Config::load(load);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, switchyard::ExitCode::Usage);
+  EXPECT_EQ(config.error().message,
+            "SWITCHYARD_BUILD__VERSION: renamed to build.release_template; set "
+            "SWITCHYARD_BUILD__RELEASE_TEMPLATE instead");
+}
+
 TEST_F(BuildJarFiles, DefaultsWithoutAFile) {
-  bj::Flags none;
   // No file given and none in the working directory (the test's build
   // directory): the schema's defaults apply.
   switchyard::ConfigLoadOptions load;
   auto defaults = switchyard::Config::load(load);
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
-  auto options = bj::options_from_config(*defaults, none);
+  auto options = bj::options_from_config(*defaults);
   ASSERT_TRUE(options.ok()) << options.error().message;
   EXPECT_EQ(options->tool, bj::Tool::Auto);
-  EXPECT_EQ(options->version_template, bj::k_default_version_template);
+  EXPECT_EQ(options->release_template, bj::k_default_release_template);
   EXPECT_TRUE(options->command.empty());
   EXPECT_EQ(options->project_dir, fs::path("."));
 }
 
 // --- the build's output under GitHub Actions ------------------------------
 
-// What build_jar::run prints on file descriptor 2, as lines, with the GitHub
+// What build_jar::build prints on file descriptor 2, as lines, with the GitHub
 // adapter installed; the plain adapter is put back afterwards.
 std::vector<std::string> github_stderr_lines(const bj::Options& options,
                                              switchyard::Result<void>& outcome) {
@@ -670,7 +714,7 @@ std::vector<std::string> github_stderr_lines(const bj::Options& options,
   ::dup2(fd, STDERR_FILENO);
   ::close(fd);
   boost::json::object result;
-  outcome = bj::run(options, result);
+  outcome = bj::build(options, result);
   std::fflush(stderr);
   ::dup2(saved, STDERR_FILENO);
   ::close(saved);

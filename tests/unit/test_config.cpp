@@ -90,7 +90,7 @@ TEST(Config, NoFileMeansDefaultsOnly) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(*config->string("app"), "");
   EXPECT_EQ(*config->string("build.tool"), "auto");
-  EXPECT_EQ(*config->string("build.version"), "{project_version}-{short_sha}");
+  EXPECT_EQ(*config->string("build.release_template"), "{project_version}-{short_sha}");
   EXPECT_EQ(*config->string("health.path"), "/actuator/health");
   EXPECT_EQ(*config->duration("health.interval"), 100ms);
   EXPECT_EQ(*config->duration("target.drain_timeout"), 30s);
@@ -212,13 +212,41 @@ TEST(Config, PrecedenceIsFlagThenVariableThenEnvironmentThenTopLevelThenDefault)
   EXPECT_EQ(*config->duration("target.drain_timeout"), 45s);
   EXPECT_EQ(config->origin("target.drain_timeout"), "SWITCHYARD_TARGET__DRAIN_TIMEOUT");
 
-  options.flags = {{"target.drain_timeout", "50s"}};
+  options.flags.values = {{"target.drain_timeout", "50s"}};
   config = load(file, options);
   ASSERT_TRUE(config.ok());
   EXPECT_EQ(*config->duration("target.drain_timeout"), 50s);
   EXPECT_EQ(config->origin("target.drain_timeout"), "--drain-timeout");
 
   EXPECT_EQ(*config->duration("target.stop_grace"), 10s);  // default under all of them
+}
+
+// Repeatable flags: a list flag replaces the list, item by item as given (a
+// comma in an item stays); a map flag lays its entries over the others; a
+// flag registered under its own name is named so in messages.
+TEST(Config, TheFlagLayerTakesListsMapsAndNames) {
+  ConfigFile file(k_example);
+  ConfigLoadOptions options;
+  options.variables = {{"SWITCHYARD_TARGET__ENVIRONMENT__JAVA_OPTS", "-Xmx1g"}};
+  options.flags.lists["health.expect_json"] = {"status=UP", "note=a,b"};
+  options.flags.maps["target.environment"] = {{"GREETING", "flag"}};
+  options.flags.values["build.project_dir"] = "service";
+  options.flags.names["build.project_dir"] = "--project";
+  options.flags.names["health.expect_json"] = "--expect-json";
+  auto config = load(file, options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(*config->string_list("health.expect_json"),
+            (std::vector<std::string>{"status=UP", "note=a,b"}));
+  EXPECT_EQ(config->origin("health.expect_json"), "--expect-json");
+  auto environment = *config->string_map("target.environment");
+  EXPECT_EQ(environment.at("GREETING"), "flag");
+  EXPECT_EQ(environment.at("JAVA_OPTS"), "-Xmx1g");
+  EXPECT_EQ(config->origin("build.project_dir"), "--project");
+
+  options.flags.values["build.tool"] = "ant";
+  options.flags.names["build.tool"] = "--tool";
+  EXPECT_EQ(load_error("", options),
+            "--tool: build.tool: 'ant' is not one of auto, maven, gradle, command");
 }
 
 TEST(Config, VariablesCoverScalarsListsAndMapEntries) {
@@ -274,7 +302,7 @@ TEST(Config, BadValuesFromVariablesAndFlagsNameWhereTheyCameFrom) {
   EXPECT_EQ(load_error("", options),
             "SWITCHYARD_TARGET__PORTS: target.ports: expected a list of 2 ports");
   options.variables = {};
-  options.flags = {{"health.successes", "many"}};
+  options.flags.values = {{"health.successes", "many"}};
   EXPECT_EQ(load_error("", options), "--successes: health.successes: 'many' is not a whole number");
 }
 

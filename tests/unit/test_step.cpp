@@ -135,3 +135,107 @@ TEST(RunStep, ASubcommandNamesItselfAsTyped) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_TRUE(result.err.starts_with("error: switchyard status: ")) << result.err;
 }
+
+// --version alone prints the program's version; with anything else it is the
+// old release-label flag, refused before the step runs (a workflow still
+// written with `--version LABEL` must not exit 0 without deploying).
+TEST(RunStep, VersionGoesAlone) {
+  bool ran = false;
+  auto body = [&](StepContext&) -> Result<void> {
+    ran = true;
+    return {};
+  };
+  auto alone = run({"--version"}, body);
+  EXPECT_EQ(alone.exit_code, 0);
+  EXPECT_EQ(alone.out, std::string("switchyard-test-step ") + SWITCHYARD_VERSION + "\n");
+  for (std::vector<std::string> args : {std::vector<std::string>{"--version", "1.2.3"},
+                                        {"--target", "x", "--version"},
+                                        {"--version=1.2.3"},
+                                        {"--json", "--version"}}) {
+    auto refused = run(args, body);
+    EXPECT_EQ(refused.exit_code, 2) << args.front();
+    EXPECT_NE(refused.err.find("error: " + version_not_alone_message("switchyard-test-step")),
+              std::string::npos)
+        << refused.err;
+  }
+  EXPECT_FALSE(ran);
+}
+
+// An empty value, given apart or after '=', is refused naming the flag; after
+// '=' the next argument must not be taken as the value instead.
+TEST(RunStep, AFlagRefusesAnEmptyValue) {
+  bool ran = false;
+  auto body = [&](StepContext&) -> Result<void> {
+    ran = true;
+    return {};
+  };
+  const std::string message =
+      "switchyard-test-step: --target: empty value; give it a value or leave the flag out";
+  for (std::vector<std::string> args : {std::vector<std::string>{"--target", ""},
+                                        {"--target", "  "},
+                                        {"--target="},
+                                        {"--target=", "--dry-run"}}) {
+    auto refused = run(args, body);
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_EQ(refused.err, "error: " + message + "\n");
+  }
+  auto json = run({"--target=", "--json"}, body);
+  EXPECT_EQ(json.exit_code, 2);
+  EXPECT_EQ(boost::json::parse(json.out).as_object().at("error").as_string(), message);
+  auto bare = run({"--target"}, body);
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.err.find("--target"), std::string::npos) << bare.err;
+  // A flag after it is not its value (an unquoted empty variable in a script).
+  auto shifted = run({"--target", "--config", "switchyard.yml"}, body);
+  EXPECT_EQ(shifted.exit_code, 2);
+  EXPECT_EQ(shifted.err,
+            "error: switchyard-test-step: --target: no value (the next argument is the flag "
+            "--config); give it a value or leave the flag out\n");
+  EXPECT_EQ(run({"--target", "--dry-run=true"}, body).exit_code, 2);
+  auto config = run({"--config", ""}, body);
+  EXPECT_EQ(config.exit_code, 2);
+  EXPECT_NE(config.err.find("--config: empty value"), std::string::npos) << config.err;
+  EXPECT_FALSE(ran);
+}
+
+// A flag added with add_config_flag reaches the configuration's flag layer,
+// above a variable, and messages name it as the step spells it.
+TEST(RunStep, AConfigFlagGoesThroughTheFlagLayer) {
+  core_testing::TempDir dir;
+  std::ofstream(dir.path() / "switchyard.yml") << "target:\n  drain_timeout: 5s\n";
+  auto run_with = [&](std::vector<std::string> arguments, std::string& drain, std::string& origin,
+                      std::vector<std::string>& checks) {
+    CLI::App app("a test step", "switchyard-test-step");
+    CommonOptions options;
+    add_common_options(app, options, false);
+    add_config_flag(app, options, "--drain", "target.drain_timeout", "drain");
+    add_config_flag(app, options, "--expect-json", "health.expect_json", "checks");
+    arguments.insert(arguments.begin(), {"switchyard-test-step", "--config",
+                                         (dir.path() / "switchyard.yml").string()});
+    std::vector<char*> argv;
+    for (auto& argument : arguments)
+      argv.push_back(argument.data());
+    core_testing::FdCapture err(STDERR_FILENO);
+    return run_step("test-step", app, options, static_cast<int>(argv.size()), argv.data(),
+                    [&](StepContext& context) -> Result<void> {
+                      auto config = context.load_config();
+                      if (!config) return config.error();
+                      drain = *config->find("target.drain_timeout");
+                      origin = config->origin("target.drain_timeout");
+                      checks = *config->string_list("health.expect_json");
+                      return {};
+                    });
+  };
+  std::string drain;
+  std::string origin;
+  std::vector<std::string> checks;
+  ASSERT_EQ(run_with({}, drain, origin, checks), 0);
+  EXPECT_EQ(drain, "5s");
+  ASSERT_EQ(run_with({"--drain", "45s", "--expect-json", "a=1,2", "--expect-json=b=2"}, drain,
+                     origin, checks),
+            0);
+  EXPECT_EQ(drain, "45s");
+  EXPECT_EQ(origin, "--drain");
+  EXPECT_EQ(checks, (std::vector<std::string>{"a=1,2", "b=2"}));
+  EXPECT_EQ(run_with({"--drain", "soon"}, drain, origin, checks), 2);
+}

@@ -1,22 +1,51 @@
-// steps/verify-health: how flags, settings and defaults become a HealthCheck,
-// and the exit-2 message for each malformed input.
+// steps/verify-health: how flags, switchyard.yml and defaults become a
+// HealthCheck (the flags parsed by the step's own CLI::App, through the
+// configuration's flag layer), and the exit-2 message for each malformed input.
 #include "steps/verify-health/verify_health.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "runner/core/log.hpp"
+#include "runner/host/settings.hpp"
 
 namespace switchyard {
 namespace {
 
 using namespace std::chrono_literals;
+namespace vh = steps::verify_health;
 
-VerifyHealthOptions with_url(std::string url = "http://127.0.0.1:8080/actuator/health") {
-  VerifyHealthOptions options;
-  options.urls = {std::move(url)};
-  return options;
+const std::string k_url = "http://127.0.0.1:8080/actuator/health";
+
+// The HealthCheck for verify-health's command line `args` over a
+// switchyard.yml holding `yaml` ("" for none), or the first error.
+Result<HealthCheck> check_for(std::vector<std::string> args, const std::string& yaml = "",
+                              const std::map<std::string, std::string>& environment = {}) {
+  CLI::App app;
+  CommonOptions common;
+  vh::Flags flags;
+  vh::add_flags(app, common, flags);
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  app.parse(args);
+  auto headers = vh::header_entries(flags.headers);
+  if (!headers) return headers.error();
+  if (!headers->empty()) common.config_flags.maps["health.headers"] = *headers;
+  ConfigLoadOptions load;
+  load.flags = common.config_flags;
+  std::filesystem::path file = std::filesystem::temp_directory_path() /
+                               ("switchyard-verify-health-" + std::to_string(::getpid()) + ".yml");
+  {
+    std::ofstream out(file);
+    out << yaml;
+  }
+  load.path = file;
+  auto config = Config::load(load);
+  std::filesystem::remove(file);
+  if (!config) return config.error();
+  return vh::make_health_check(*config, flags, environment);
 }
 
 // The message of a usage error (exit 2), or a note that there was none.
@@ -26,30 +55,10 @@ std::string usage_message(const Result<HealthCheck>& made) {
   return made.error().message;
 }
 
-// A SettingSource over a map, the way switchyard.yml answers after precedence.
-SettingSource settings_of(std::map<std::string, std::string> scalars,
-                          std::vector<std::string> expect_json = {},
-                          std::map<std::string, std::string> headers = {}) {
-  SettingSource source;
-  source.find = [scalars](std::string_view key) -> std::optional<std::string> {
-    auto it = scalars.find(std::string(key));
-    if (it == scalars.end()) return std::nullopt;
-    return it->second;
-  };
-  source.list = [expect_json](std::string_view key) {
-    return key == "health.expect_json" ? expect_json : std::vector<std::string>();
-  };
-  source.map = [headers](std::string_view key) {
-    return key == "health.headers" ? headers : std::map<std::string, std::string>();
-  };
-  source.origin = [](std::string_view) { return std::string("switchyard.yml:7"); };
-  return source;
-}
-
 TEST(MakeHealthCheck, DefaultsMatchTheDocumentedOnes) {
-  auto made = make_health_check(with_url(), {});
+  auto made = check_for({k_url});
   ASSERT_TRUE(made.ok()) << made.error().message;
-  EXPECT_EQ(made->urls, (std::vector<std::string>{"http://127.0.0.1:8080/actuator/health"}));
+  EXPECT_EQ(made->urls, (std::vector<std::string>{k_url}));
   EXPECT_EQ(made->timeout, 60s);
   EXPECT_EQ(made->request_timeout, 2s);
   EXPECT_EQ(made->interval, 100ms);
@@ -62,18 +71,29 @@ TEST(MakeHealthCheck, DefaultsMatchTheDocumentedOnes) {
 }
 
 TEST(MakeHealthCheck, FlagsAreTakenAsGiven) {
-  auto options = with_url("https://example.test/health");
-  options.urls.push_back("http://[::1]:8081/health");
-  options.expect_status = "204";
-  options.expect_json = {"status=UP", "/components/db/status=UP", "note=a=b"};
-  options.expect_version = "2.0.0";
-  options.headers = {"X-Probe: yes", "Accept:application/json"};
-  options.timeout = "1m30s";
-  options.request_timeout = "500ms";
-  options.interval = "250ms";
-  options.successes = "3";
-  options.insecure = true;
-  auto made = make_health_check(options, {});
+  auto made = check_for({"https://example.test/health",
+                         "http://[::1]:8081/health",
+                         "--expect-status",
+                         "204",
+                         "--expect-json",
+                         "status=UP",
+                         "--expect-json",
+                         "/components/db/status=UP",
+                         "--expect-json=note=a=b",
+                         "--expect-version",
+                         "2.0.0",
+                         "--header",
+                         "X-Probe: yes",
+                         "--header",
+                         "Accept:application/json",
+                         "--timeout",
+                         "1m30s",
+                         "--request-timeout",
+                         "500ms",
+                         "--interval=250ms",
+                         "--successes",
+                         "3",
+                         "--insecure"});
   ASSERT_TRUE(made.ok()) << made.error().message;
   EXPECT_EQ(made->urls.size(), 2u);
   EXPECT_EQ(made->expect.status, 204);
@@ -81,7 +101,8 @@ TEST(MakeHealthCheck, FlagsAreTakenAsGiven) {
   EXPECT_EQ(made->expect.json,
             (Pairs{{"status", "UP"}, {"/components/db/status", "UP"}, {"note", "a=b"}}));
   EXPECT_EQ(made->expect.version, "2.0.0");
-  EXPECT_EQ(made->headers, (HttpHeaders{{"X-Probe", "yes"}, {"Accept", "application/json"}}));
+  // By name (health.headers is a map).
+  EXPECT_EQ(made->headers, (HttpHeaders{{"Accept", "application/json"}, {"X-Probe", "yes"}}));
   EXPECT_EQ(made->timeout, 90s);
   EXPECT_EQ(made->request_timeout, 500ms);
   EXPECT_EQ(made->interval, 250ms);
@@ -90,16 +111,19 @@ TEST(MakeHealthCheck, FlagsAreTakenAsGiven) {
 }
 
 TEST(MakeHealthCheck, SettingsFillWhatFlagsDoNotGive) {
-  VerifyHealthOptions options;
-  options.timeout = "5s";  // a flag beats the file
-  auto settings = settings_of({{"verify.url", "http://127.0.0.1:9000/actuator/health"},
-                               {"health.timeout", "30s"},
-                               {"health.interval", "50ms"},
-                               {"health.expect_status", "200"},
-                               {"health.successes", "2"},
-                               {"health.insecure", "true"}},
-                              {"status=UP"}, {{"X-From-Config", "yes"}});
-  auto made = make_health_check(options, {}, settings);
+  auto made = check_for({"--timeout", "5s", "--header", "X-From-Flag: yes"},  // flags beat the file
+                        "verify:\n"
+                        "  url: http://127.0.0.1:9000/actuator/health\n"
+                        "health:\n"
+                        "  timeout: 30s\n"
+                        "  interval: 50ms\n"
+                        "  expect_status: 200\n"
+                        "  successes: 2\n"
+                        "  insecure: true\n"
+                        "  expect_json: [status=UP]\n"
+                        "  headers:\n"
+                        "    X-From-Config: yes\n"
+                        "    X-From-Flag: no\n");
   ASSERT_TRUE(made.ok()) << made.error().message;
   EXPECT_EQ(made->urls, (std::vector<std::string>{"http://127.0.0.1:9000/actuator/health"}));
   EXPECT_EQ(made->timeout, 5s);
@@ -109,147 +133,172 @@ TEST(MakeHealthCheck, SettingsFillWhatFlagsDoNotGive) {
   EXPECT_EQ(made->successes, 2);
   EXPECT_EQ(made->expect.version, "");
   EXPECT_EQ(made->expect.json.size(), 1u);
-  EXPECT_EQ(made->headers, (HttpHeaders{{"X-From-Config", "yes"}}));
+  // Maps merge entry by entry across the layers, the flag's entry winning.
+  EXPECT_EQ(made->headers, (HttpHeaders{{"X-From-Config", "yes"}, {"X-From-Flag", "yes"}}));
   EXPECT_TRUE(made->tls.insecure);
 }
 
 TEST(MakeHealthCheck, UrlsOnTheCommandLineBeatVerifyUrl) {
-  auto made = make_health_check(with_url("http://127.0.0.1:1/"), {},
-                                settings_of({{"verify.url", "http://127.0.0.1:2/"}}));
+  auto made = check_for({"http://127.0.0.1:1/"}, "verify:\n  url: http://127.0.0.1:2/\n");
   ASSERT_TRUE(made.ok());
   EXPECT_EQ(made->urls, (std::vector<std::string>{"http://127.0.0.1:1/"}));
 }
 
 TEST(MakeHealthCheck, BadSettingsNameWhereTheyCameFrom) {
-  EXPECT_EQ(
-      usage_message(make_health_check(with_url(), {}, settings_of({{"health.timeout", "5x"}}))),
-      "switchyard.yml:7: health.timeout '5x': not a duration; write it like 250ms, 30s, 2m "
-      "or 1h30m");
-  EXPECT_EQ(usage_message(make_health_check({}, {}, settings_of({{"verify.url", "localhost:80"}}))),
-            "switchyard.yml:7: verify.url localhost:80: not an http:// or https:// URL; write the "
-            "whole URL, e.g. http://127.0.0.1:8080/actuator/health");
-  EXPECT_EQ(usage_message(make_health_check(with_url(), {}, settings_of({}, {"status"}))),
-            "switchyard.yml:7: health.expect_json 'status': expected PATH=VALUE, e.g. status=UP "
-            "or /components/db/status=UP");
+  std::string file = (std::filesystem::temp_directory_path() /
+                      ("switchyard-verify-health-" + std::to_string(::getpid()) + ".yml"))
+                         .string();
+  EXPECT_EQ(usage_message(check_for({k_url}, "health:\n  timeout: 5x\n")),
+            file +
+                ":2: health.timeout: '5x' is not a duration; write it like 250ms, 30s, 2m or "
+                "1h30m");
+  EXPECT_EQ(usage_message(check_for({}, "verify:\n  url: localhost:80\n")),
+            file +
+                ":2: verify.url localhost:80: not an http:// or https:// URL; write the "
+                "whole URL, e.g. http://127.0.0.1:8080/actuator/health");
+  EXPECT_EQ(usage_message(check_for({k_url}, "health:\n  expect_json: [status]\n")),
+            file +
+                ":2: health.expect_json: 'status': expected PATH=VALUE, e.g. status=UP or "
+                "/components/db/status=UP");
 }
 
 TEST(MakeHealthCheck, NoUrlAtAll) {
-  EXPECT_EQ(usage_message(make_health_check({}, {})),
+  EXPECT_EQ(usage_message(check_for({})),
             "switchyard-verify-health: no URL given; pass one or more URLs "
             "(http://host:port/actuator/health), or set verify.url in switchyard.yml");
 }
 
 TEST(MakeHealthCheck, UrlsMustBeHttpOrHttps) {
-  EXPECT_EQ(usage_message(make_health_check(with_url("ftp://host/health"), {})),
+  EXPECT_EQ(usage_message(check_for({"ftp://host/health"})),
             "URL ftp://host/health: not an http:// or https:// URL; write the whole URL, e.g. "
             "http://127.0.0.1:8080/actuator/health");
-  EXPECT_EQ(usage_message(make_health_check(with_url("127.0.0.1:8080/health"), {})),
+  EXPECT_EQ(usage_message(check_for({"127.0.0.1:8080/health"})),
             "URL 127.0.0.1:8080/health: not an http:// or https:// URL; write the whole URL, e.g. "
             "http://127.0.0.1:8080/actuator/health");
-  std::string no_host = usage_message(make_health_check(with_url("http://"), {}));
+  std::string no_host = usage_message(check_for({"http://"}));
   EXPECT_EQ(no_host.rfind("URL http://: ", 0), 0u) << no_host;
-  auto bad_port = usage_message(make_health_check(with_url("http://127.0.0.1:99999/"), {}));
+  auto bad_port = usage_message(check_for({"http://127.0.0.1:99999/"}));
   EXPECT_EQ(bad_port.rfind("URL http://127.0.0.1:99999/: not a valid URL (", 0), 0u) << bad_port;
 }
 
 TEST(MakeHealthCheck, DurationsMustParseAndBePositive) {
-  auto options = with_url();
-  options.timeout = "5x";
-  EXPECT_EQ(usage_message(make_health_check(options, {})),
-            "--timeout '5x': not a duration; write it like 250ms, 30s, 2m or 1h30m");
-  options = with_url();
-  options.request_timeout = "2";
-  EXPECT_EQ(usage_message(make_health_check(options, {})),
-            "--request-timeout '2': not a duration; write it like 250ms, 30s, 2m or 1h30m");
-  options = with_url();
-  options.interval = "0ms";
-  EXPECT_EQ(usage_message(make_health_check(options, {})),
-            "--interval '0ms': must be longer than 0");
+  EXPECT_EQ(usage_message(check_for({k_url, "--timeout", "5x"})),
+            "--timeout: health.timeout: '5x' is not a duration; write it like 250ms, 30s, 2m or "
+            "1h30m");
+  EXPECT_EQ(usage_message(check_for({k_url, "--request-timeout", "2"})),
+            "--request-timeout: health.request_timeout: '2' is not a duration; write it like "
+            "250ms, 30s, 2m or 1h30m");
+  EXPECT_EQ(usage_message(check_for({k_url, "--interval", "0ms"})),
+            "--interval: health.interval: '0ms' must be longer than 0");
 }
 
 TEST(MakeHealthCheck, ExpectStatusMustBeAStatusCode) {
-  for (const char* bad : {"99", "600", "2xx", "abc", "2000"}) {
-    auto options = with_url();
-    options.expect_status = bad;
-    EXPECT_EQ(usage_message(make_health_check(options, {})),
-              std::string("--expect-status '") + bad +
+  for (const char* bad : {"99", "600", "2000"}) {
+    EXPECT_EQ(usage_message(check_for({k_url, "--expect-status", bad})),
+              std::string("--expect-status: health.expect_status: '") + bad +
                   "': not an HTTP status code; write one from 100 to 599, e.g. 200");
+  }
+  for (const char* bad : {"2xx", "abc"}) {
+    EXPECT_EQ(
+        usage_message(check_for({k_url, "--expect-status", bad})),
+        std::string("--expect-status: health.expect_status: '") + bad + "' is not a whole number");
   }
 }
 
 TEST(MakeHealthCheck, ExpectJsonNeedsPathEqualsValue) {
   for (const char* bad : {"status", "=UP"}) {
-    auto options = with_url();
-    options.expect_json = {"status=UP", bad};
-    EXPECT_EQ(usage_message(make_health_check(options, {})),
-              std::string("--expect-json '") + bad +
+    EXPECT_EQ(usage_message(check_for({k_url, "--expect-json", "status=UP", "--expect-json", bad})),
+              std::string("--expect-json: health.expect_json: '") + bad +
                   "': expected PATH=VALUE, e.g. status=UP or /components/db/status=UP");
   }
-  auto options = with_url();
-  options.expect_json = {"status="};  // an empty value is a value
-  EXPECT_TRUE(make_health_check(options, {}).ok());
+  // an empty value is a value
+  EXPECT_TRUE(check_for({k_url, "--expect-json", "status="}).ok());
 }
 
 TEST(MakeHealthCheck, SuccessesMustBeAtLeastOne) {
-  for (const char* bad : {"0", "-1", "x", "1.5"}) {
-    auto options = with_url();
-    options.successes = bad;
-    EXPECT_EQ(usage_message(make_health_check(options, {})),
-              std::string("--successes '") + bad + "': expected a whole number of at least 1");
+  for (const char* bad : {"0", "-1"}) {
+    EXPECT_EQ(usage_message(check_for({k_url, std::string("--successes=") + bad})),
+              std::string("--successes: health.successes: '") + bad +
+                  "': expected a whole number of at least 1");
+  }
+  for (const char* bad : {"x", "1.5"}) {
+    EXPECT_EQ(usage_message(check_for({k_url, "--successes", bad})),
+              std::string("--successes: health.successes: '") + bad + "' is not a whole number");
   }
 }
 
 TEST(MakeHealthCheck, CacertMustBeAFile) {
-  auto options = with_url();
-  options.cacert = "/nonexistent/ca.pem";
-  EXPECT_EQ(usage_message(make_health_check(options, {})),
+  EXPECT_EQ(usage_message(check_for({k_url, "--cacert", "/nonexistent/ca.pem"})),
             "--cacert /nonexistent/ca.pem: no such file; give the PEM file of the CA that signed "
             "the service's certificate");
-  options.cacert = std::string(SWITCHYARD_SOURCE_DIR) + "/CMakeLists.txt";
-  auto made = make_health_check(options, {});
+  std::string cacert = std::string(SWITCHYARD_SOURCE_DIR) + "/CMakeLists.txt";
+  auto made = check_for({k_url, "--cacert", cacert});
   ASSERT_TRUE(made.ok());
-  EXPECT_EQ(made->tls.ca_file, options.cacert);
+  EXPECT_EQ(made->tls.ca_file, cacert);
 }
 
 TEST(MakeHealthCheck, HeaderNeedsANameAndAColonAndIsNotQuotedBack) {
-  auto options = with_url();
-  options.headers = {"X-Ok: 1", "Authorization Bearer hunter2-secret"};
-  auto message = usage_message(make_health_check(options, {}));
+  auto message = usage_message(
+      check_for({k_url, "--header", "X-Ok: 1", "--header", "Authorization Bearer hunter2-secret"}));
   EXPECT_EQ(message,
             "--header #2: expected 'Name: value' (a header name, a colon, then the value; the "
             "value may be env:NAME)");
-  options.headers = {"Bad Name: x"};
-  EXPECT_EQ(usage_message(make_health_check(options, {})).rfind("--header #1: expected", 0), 0u);
-  options.headers = {": x"};
-  EXPECT_EQ(usage_message(make_health_check(options, {})).rfind("--header #1: expected", 0), 0u);
+  EXPECT_EQ(usage_message(check_for({k_url, "--header", "Bad Name: x"}))
+                .rfind("--header #1: expected", 0),
+            0u);
+  EXPECT_EQ(usage_message(check_for({k_url, "--header", ": x"})).rfind("--header #1: expected", 0),
+            0u);
 }
 
 TEST(MakeHealthCheck, HeaderFromTheEnvironmentIsResolvedAndMasked) {
-  auto options = with_url();
-  options.headers = {"Authorization: env:HEALTH_TEST_TOKEN"};
-  auto made = make_health_check(options, {{"HEALTH_TEST_TOKEN", "Bearer from-env-4c1f"}});
+  auto made = check_for({k_url, "--header", "Authorization: env:HEALTH_TEST_TOKEN"}, "",
+                        {{"HEALTH_TEST_TOKEN", "Bearer from-env-4c1f"}});
   ASSERT_TRUE(made.ok()) << made.error().message;
   EXPECT_EQ(made->headers, (HttpHeaders{{"Authorization", "Bearer from-env-4c1f"}}));
   EXPECT_EQ(mask_secrets("sent Bearer from-env-4c1f"), "sent ***");
 }
 
 TEST(MakeHealthCheck, HeaderFromAnUnsetVariableIsAUsageError) {
-  auto options = with_url();
-  options.headers = {"Authorization: env:HEALTH_TEST_UNSET"};
-  EXPECT_EQ(usage_message(make_health_check(options, {})),
+  std::vector<std::string> args = {k_url, "--header", "Authorization: env:HEALTH_TEST_UNSET"};
+  EXPECT_EQ(usage_message(check_for(args)),
             "--header Authorization: environment variable 'HEALTH_TEST_UNSET' is not set; export "
             "it before running, or pass the value another way");
-  EXPECT_EQ(usage_message(make_health_check(options, {{"HEALTH_TEST_UNSET", ""}})),
+  EXPECT_EQ(usage_message(check_for(args, "", {{"HEALTH_TEST_UNSET", ""}})),
             "--header Authorization: environment variable 'HEALTH_TEST_UNSET' is not set; export "
             "it before running, or pass the value another way");
 }
 
 TEST(MakeHealthCheck, LiteralCredentialsAreMaskedToo) {
-  auto options = with_url("https://probe:pa55-in-url@example.test/health");
-  options.headers = {"X-Api-Key: literal-key-93b2", "X-Trace: visible-trace-id"};
-  ASSERT_TRUE(make_health_check(options, {}).ok());
+  ASSERT_TRUE(check_for({"https://probe:pa55-in-url@example.test/health", "--header",
+                         "X-Api-Key: literal-key-93b2", "--header", "X-Trace: visible-trace-id"})
+                  .ok());
   EXPECT_EQ(mask_secrets("literal-key-93b2 pa55-in-url visible-trace-id"),
             "*** *** visible-trace-id");
+}
+
+// health.* is read by one function for verify-health and the host's gate, so
+// both refuse the same input with the same message.
+TEST(MakeHealthCheck, TheHostGateReadsTheHealthSectionTheSameWay) {
+  std::string file = (std::filesystem::temp_directory_path() /
+                      ("switchyard-health-shared-" + std::to_string(::getpid()) + ".yml"))
+                         .string();
+  {
+    std::ofstream out(file);
+    out << "app: hello\nhealth:\n  expect_json: [\"=UP\"]\n";
+  }
+  ConfigLoadOptions load;
+  load.path = file;
+  auto config = Config::load(load);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  std::string expected = file +
+                         ":3: health.expect_json: '=UP': expected PATH=VALUE, e.g. status=UP or "
+                         "/components/db/status=UP";
+  auto host = load_host_settings(*config);
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(host.error().code, ExitCode::Usage);
+  EXPECT_EQ(host.error().message, expected);
+  EXPECT_EQ(usage_message(vh::make_health_check(*config, vh::Flags{{k_url}}, {})), expected);
 }
 
 }  // namespace
