@@ -10,7 +10,10 @@
 # binary), so a later `if:` can always read `ok` and `exit-code`.
 set -uo pipefail
 
+# The step executables (steps/<name>/ in the source; tests/cli/action_contract.sh
+# keeps the two lists equal), and `run`, the whole pipeline.
 readonly k_steps=(build-jar push-artifact request-deploy verify-health switch-traffic rollback)
+readonly k_commands=(run "${k_steps[@]}")
 
 # Appends `name` = `value` to $GITHUB_OUTPUT in the multi-line form, with a
 # random delimiter that cannot occur in the value.
@@ -48,14 +51,14 @@ trim() {
 
 command_name=$(trim "${INPUT_COMMAND:-}")
 if [[ -z "$command_name" ]]; then
-  fail_early 2 "command: the input is empty; set command to one of ${k_steps[*]}"
+  fail_early 2 "command: the input is empty; set command to one of ${k_commands[*]}"
 fi
 known=false
-for step in "${k_steps[@]}"; do
+for step in "${k_commands[@]}"; do
   [[ "$command_name" == "$step" ]] && known=true
 done
 if [[ $known != true ]]; then
-  fail_early 2 "command: '$command_name' is not a switchyard step; use one of ${k_steps[*]}"
+  fail_early 2 "command: '$command_name' is not a switchyard command; use one of ${k_commands[*]}"
 fi
 
 # One argument per line, taken literally. A blank line is refused, not

@@ -161,3 +161,13 @@ expect_problem "an input no step passes on" "input config: no step's env: passes
   sed '/INPUT_CONFIG:/d'
 expect_problem "an unquoted default" "input install: default True is not a quoted string" \
   sed 's|default: "auto"|default: true|'
+
+# The commands run.sh accepts are the step executables (steps/<name>/) and
+# `run`: a step added or renamed without the action fails here.
+mapfile -t declared < <(sed -n 's/^readonly k_steps=(\(.*\))$/\1/p' "$source_dir/action/run.sh" | tr ' ' '\n' | sort)
+mapfile -t built < <(cd "$source_dir/steps" && for step in */; do echo "${step%/}"; done | sort)
+if [[ "${declared[*]}" != "${built[*]}" ]]; then
+  echo "FAIL: action/run.sh's k_steps (${declared[*]}) is not the steps/ directories (${built[*]})" >&2
+  exit 1
+fi
+echo "ok: action/run.sh accepts exactly the steps in steps/ (${built[*]}) and run"

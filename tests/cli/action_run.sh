@@ -134,7 +134,7 @@ echo "ok: unhealthy URL: exit 1, ok=false, error '$error'"
 # --- a command that is not a step: exit 2 before anything runs ---------------
 run_action deploy-everything ""
 expect_status 2 "bad command"
-message="command: 'deploy-everything' is not a switchyard step; use one of build-jar push-artifact request-deploy verify-health switch-traffic rollback"
+message="command: 'deploy-everything' is not a switchyard command; use one of run build-jar push-artifact request-deploy verify-health switch-traffic rollback"
 expect_output error "$message" "bad command"
 expect_output exit-code 2 "bad command"
 expect_output ok false "bad command"
