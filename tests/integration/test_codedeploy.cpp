@@ -188,6 +188,23 @@ TEST_F(CodeDeployDeploy, TheSameReleaseGivesTheSameBundleAndETag) {
   EXPECT_EQ(second->deployment_id, "d-STANDIN0002");
 }
 
+TEST_F(CodeDeployDeploy, ADifferentBundleUnderTheSameReleaseIsRefused) {
+  start_standin({"--scenario", "success"});
+  auto first = deploy_with_codedeploy(config(), request());
+  ASSERT_TRUE(first) << first.error().message;
+  write_config(
+      "    deployment_config: CodeDeployDefault.AllAtOnce\n"
+      "health:\n  timeout: 90s\n");
+  auto second = deploy_with_codedeploy(config(), request());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ExitCode::Usage);
+  EXPECT_EQ(second.error().message,
+            "s3://artifacts/codedeploy: a different revision bundle is already stored for release "
+            "1.0.0-abc1234 (the jar or the configuration changed); give this build its own release "
+            "label (--release)");
+  EXPECT_EQ(m_standin->requests_for("CreateDeployment").size(), 1u);
+}
+
 TEST_F(CodeDeployDeploy, AFailedInstanceIsNamedWithItsEventAndLogTail) {
   // 27 failed instances: ListDeploymentTargets pages of 10, and
   // BatchGetDeploymentTargets in batches of at most 25.
