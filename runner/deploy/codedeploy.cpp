@@ -302,6 +302,9 @@ void report_failed_instances(const std::vector<InstanceResult>& instances,
       CiGroup group(instance.target_id + ": " +
                     (instance.failed_event.empty() ? instance.status : instance.failed_event) +
                     " failed");
+      // The log tail is the hook's own output: no workflow command in it may
+      // take effect.
+      CiUntrustedOutput untrusted;
       log::error("{}: {} failed ({}, script {}): {}", instance.target_id, instance.failed_event,
                  instance.error_code, instance.script_name, instance.message);
       std::string_view tail = instance.log_tail;
