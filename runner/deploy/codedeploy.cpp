@@ -153,7 +153,20 @@ Result<CodeDeployRevision> upload_bundle(const Bundle& bundle, const Manifest& j
   push.manifest.file = bundle.path.filename().string();
   push.manifest.size = bundle.size;
   auto pushed = push_artifact(push, store);
-  if (!pushed) return pushed.error();
+  if (!pushed) {
+    // The store's refusal speaks of push-artifact's --force; here the cure
+    // is a new release label.
+    if (pushed.error().message.find("a different artifact is already stored") !=
+        std::string::npos) {
+      return usage_error(settings.bundle_store +
+                         ": a different revision bundle is already stored "
+                         "for release " +
+                         jar_manifest.version +
+                         " (the jar or the configuration changed); give this build its own "
+                         "release label (--release)");
+    }
+    return pushed.error();
+  }
   if (pushed->already_present) {
     log::info("{}: the same bundle is already stored; reusing it", pushed->artifact_uri);
   }
@@ -290,6 +303,9 @@ void report_failed_instances(const std::vector<InstanceResult>& instances,
       CiGroup group(instance.target_id + ": " +
                     (instance.failed_event.empty() ? instance.status : instance.failed_event) +
                     " failed");
+      // The log tail is the hook's own output: no workflow command in it may
+      // take effect.
+      CiUntrustedOutput untrusted;
       log::error("{}: {} failed ({}, script {}): {}", instance.target_id, instance.failed_event,
                  instance.error_code, instance.script_name, instance.message);
       std::string_view tail = instance.log_tail;

@@ -19,6 +19,7 @@
 
 #include "runner/aws/codedeploy.hpp"
 #include "runner/aws/s3_client.hpp"
+#include "runner/core/ci.hpp"
 #include "runner/core/config.hpp"
 #include "runner/core/manifest.hpp"
 #include "runner/deploy/codedeploy.hpp"
@@ -188,6 +189,23 @@ TEST_F(CodeDeployDeploy, TheSameReleaseGivesTheSameBundleAndETag) {
   EXPECT_EQ(second->deployment_id, "d-STANDIN0002");
 }
 
+TEST_F(CodeDeployDeploy, ADifferentBundleUnderTheSameReleaseIsRefused) {
+  start_standin({"--scenario", "success"});
+  auto first = deploy_with_codedeploy(config(), request());
+  ASSERT_TRUE(first) << first.error().message;
+  write_config(
+      "    deployment_config: CodeDeployDefault.AllAtOnce\n"
+      "health:\n  timeout: 90s\n");
+  auto second = deploy_with_codedeploy(config(), request());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ExitCode::Usage);
+  EXPECT_EQ(second.error().message,
+            "s3://artifacts/codedeploy: a different revision bundle is already stored for release "
+            "1.0.0-abc1234 (the jar or the configuration changed); give this build its own release "
+            "label (--release)");
+  EXPECT_EQ(m_standin->requests_for("CreateDeployment").size(), 1u);
+}
+
 TEST_F(CodeDeployDeploy, AFailedInstanceIsNamedWithItsEventAndLogTail) {
   // 27 failed instances: ListDeploymentTargets pages of 10, and
   // BatchGetDeploymentTargets in batches of at most 25.
@@ -217,7 +235,23 @@ TEST_F(CodeDeployDeploy, AFailedInstanceIsNamedWithItsEventAndLogTail) {
 
 TEST_F(CodeDeployDeploy, ARollbackSaysWhichDeploymentDidIt) {
   start_standin({"--scenario", "rollback"});
+  // In GitHub Actions: a group per failed instance and a step summary.
+  set_ci(detect_ci({{"GITHUB_ACTIONS", "true"},
+                    {"GITHUB_STEP_SUMMARY", (m_dir / "summary.md").string()},
+                    {"GITHUB_OUTPUT", (m_dir / "output").string()}}));
+  ::testing::internal::CaptureStderr();
   auto outcome = deploy_with_codedeploy(config(), request());
+  std::string log = ::testing::internal::GetCapturedStderr();
+  set_ci(detect_ci({}));
+  EXPECT_NE(log.find("::group::i-00000000000000002: ApplicationStart failed"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("i-00000000000000002 | [stderr]switch-traffic: "), std::string::npos) << log;
+  std::string summary = stores_test::read_text(m_dir / "summary.md");
+  EXPECT_NE(summary.find("| i-00000000000000002 | ApplicationStart | ScriptFailed | "
+                         "hooks/application-start.sh |"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("status DOWN after 60s"), std::string::npos) << summary;
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_EQ(outcome->exit_code, ExitCode::Failure);
   EXPECT_EQ(outcome->rollback_deployment_id, "d-ROLLBACK001");

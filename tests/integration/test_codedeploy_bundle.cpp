@@ -174,7 +174,8 @@ struct AgentRun {
   }
 };
 
-AgentRun run_agent(const fs::path& bundle, const fs::path& root) {
+// `path`: the PATH the hooks see; empty means the build directory first.
+AgentRun run_agent(const fs::path& bundle, const fs::path& root, const std::string& path = "") {
   ProcessSpec spec;
   spec.argv = {"/usr/bin/python3",
                std::string(SWITCHYARD_SOURCE_DIR) + "/tests/support/codedeploy_agent.py",
@@ -182,7 +183,8 @@ AgentRun run_agent(const fs::path& bundle, const fs::path& root) {
                bundle.string(),
                "--deployment-root",
                root.string()};
-  spec.set_environment = {{"PATH", std::string(SWITCHYARD_BIN_DIR) + ":" + std::getenv("PATH")}};
+  spec.set_environment = {
+      {"PATH", path.empty() ? std::string(SWITCHYARD_BIN_DIR) + ":" + std::getenv("PATH") : path}};
   spec.timeout = 300s;
   AgentRun run;
   auto outcome = run_process(spec, [&](Stream stream, std::string_view line) {
@@ -194,6 +196,37 @@ AgentRun run_agent(const fs::path& bundle, const fs::path& root) {
   });
   if (outcome) run.exit_code = outcome->exit_code;
   return run;
+}
+
+// BeforeInstall refuses an instance without switchyard, or with one older
+// than the bundle needs, before anything is installed.
+TEST_F(BundleFiles, BeforeInstallNeedsSwitchyardNewEnough) {
+  auto config = load_config(m_dir / "switchyard.yml", {});
+  auto input = bundle_input_from(config, m_jar, m_manifest);
+  ASSERT_TRUE(input) << input.error().message;
+  input->env_names.clear();
+  input->runas = ::getenv("USER") != nullptr ? ::getenv("USER") : "root";
+  input->stage_dir = (m_dir / "stage").string();
+  ASSERT_TRUE(build_bundle(*input, m_dir / "bundle.zip"));
+  auto missing = run_agent(m_dir / "bundle.zip", m_dir / "root", "/usr/bin:/bin");
+  ASSERT_NE(missing.failed(), nullptr) << missing.err;
+  EXPECT_EQ(missing.failed()->at("event").as_string(), "BeforeInstall");
+  EXPECT_NE(std::string(missing.failed()->at("log_tail").as_string())
+                .find("[stderr]BeforeInstall: switchyard-switch-traffic: not found on PATH"),
+            std::string::npos)
+      << missing.failed()->at("log_tail").as_string();
+
+  input->min_switchyard_version = "99.0.0";
+  ASSERT_TRUE(build_bundle(*input, m_dir / "bundle.zip"));
+  auto old = run_agent(m_dir / "bundle.zip", m_dir / "root");
+  ASSERT_NE(old.failed(), nullptr) << old.err;
+  EXPECT_NE(std::string(old.failed()->at("log_tail").as_string())
+                .find(std::string("[stderr]BeforeInstall: switchyard ") + SWITCHYARD_VERSION +
+                      ": too old for this revision; install switchyard 99.0.0 or newer on this "
+                      "instance"),
+            std::string::npos)
+      << old.failed()->at("log_tail").as_string();
+  EXPECT_FALSE(fs::exists(m_dir / "stage")) << "Install ran after a failed BeforeInstall";
 }
 
 class BundleOnAHost : public host_harness::HostTest {
