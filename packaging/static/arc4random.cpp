@@ -10,7 +10,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-// NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the name --wrap asks for
+// The name is the one --wrap asks for.
+// NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 extern "C" std::uint32_t __wrap_arc4random() {
   std::uint32_t value = 0;
   auto* bytes = reinterpret_cast<unsigned char*>(&value);
