@@ -56,6 +56,14 @@ macro(switchyard_static_targets)
   endif()
   set(SWITCHYARD_YAML_CPP switchyard_static_yaml_cpp)
 
+  # Linked into every executable (INTERFACE_SOURCES, so the object is always
+  # in the link, ahead of the static libstdc++ that needs it): the wrapper
+  # that keeps std::random_device off glibc 2.36's arc4random.
+  add_library(switchyard_static_runtime INTERFACE)
+  target_sources(switchyard_static_runtime INTERFACE ${CMAKE_SOURCE_DIR}/packaging/static/arc4random.cpp)
+  target_link_options(switchyard_static_runtime INTERFACE -Wl,--wrap=arc4random)
+  set(SWITCHYARD_STATIC_RUNTIME switchyard_static_runtime)
+
   # libzip through pkg-config (PkgConfig::LIBZIP) finds the static build's
   # libzip.pc first (CMAKE_PREFIX_PATH); its archive needs zlib after it.
   if(TARGET PkgConfig::LIBZIP)

@@ -27,7 +27,10 @@ fi
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,8 +45,8 @@ fail() {
 
 # --- unpacked into an empty directory: one top-level directory, owned by root -------
 mkdir "$work/unpacked"
-tar -tvzf "$tarball" | awk '{print $2}' | sort -u | grep -qvx 'root/root' &&
-  fail "entries not owned by root/root: $(tar -tvzf "$tarball" | awk '{print $2}' | sort -u | tr '\n' ' ')"
+owners=$(tar --numeric-owner -tvzf "$tarball" | awk '{print $2}' | sort -u)
+[[ "$owners" == 0/0 ]] || fail "entries not owned by 0/0 (root): $(tr '\n' ' ' <<<"$owners")"
 tar -xzf "$tarball" -C "$work/unpacked"
 [[ "$(ls "$work/unpacked")" == "$name" ]] || fail "the tarball's top level is '$(ls "$work/unpacked")', not $name"
 root="$work/unpacked/$name"
