@@ -130,8 +130,7 @@ const std::vector<ConfigKey>& config_schema() {
        "from variable NAME (masked)"},
       {"deploy.ssh.known_hosts", String, "",
        "the pinned host keys, relative to switchyard.yml (default: ~/.ssh/known_hosts)"},
-      {"deploy.ssh.options", StringList, "",
-       "extra ssh -o options, e.g. [ProxyJump=bastion]"},
+      {"deploy.ssh.options", StringList, "", "extra ssh -o options, e.g. [ProxyJump=bastion]"},
   };
   return schema;
 }

@@ -27,7 +27,8 @@ int rollback_main(int argc, char** argv) {
   RollbackRequest request;
   std::string lock_timeout;
   bool list = false;
-  app.add_option("--to,--release", request.to, "the kept release to go back to (default: the previous one)");
+  app.add_option("--to,--release", request.to,
+                 "the kept release to go back to (default: the previous one)");
   app.add_flag("--list", list, "list the kept releases, marking the live one, and exit");
   app.add_option("--lock-timeout", lock_timeout,
                  "how long to wait for another deploy's host lock (default 10m)");
