@@ -149,6 +149,7 @@ StrictModes no
 PidFile none
 MaxSessions 32
 MaxStartups 64
+Subsystem sftp /usr/lib/openssh/sftp-server
 SSHD
     fleet_nginx_conf "$router" >"$dir/nginx.conf"
     ip netns add "$ns" || fleet_skip "ip netns add $ns failed"
