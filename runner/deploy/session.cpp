@@ -30,7 +30,8 @@ HostSession::HostSession(HostAddress address, HostLogHandler on_log)
 
 Error HostSession::lost(const std::string& doing) {
   int code = m_channel.wait();
-  if (!m_started && code == 127) {
+  // The shell's own codes for a program it cannot find (127) or run (126).
+  if (!m_started && (code == 127 || code == 126)) {
     return unavailable(m_address.text + ": switchyard is not installed there (" + m_last_log +
                        "); install it, or set deploy.remote_bin to its path");
   }
@@ -45,10 +46,6 @@ Result<void> HostSession::start(const ChannelSpec& agent) {
   m_channel = std::move(*channel);
   auto hello = await("hello", false);
   if (!hello) {
-    if (hello.error().code == ExitCode::Unavailable && m_channel.wait() == 127) {
-      return unavailable(m_address.text + ": switchyard is not installed there (" + m_last_log +
-                         "); install it, or set deploy.remote_bin to its path");
-    }
     return hello.error();
   }
   m_started = true;
