@@ -19,7 +19,8 @@ ci="$fleet_dir/ci"
 mkdir -p "$ci"
 cd "$ci"
 
-export FLEET_TEST_SECRET="fleet-secret-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
+FLEET_TEST_SECRET="fleet-secret-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
+export FLEET_TEST_SECRET
 export GIT_COMMIT=0123456789abcdef0123456789abcdef01234567
 fleet_config switchyard.yml "  environment:
     DB_PASSWORD: env:FLEET_TEST_SECRET"

@@ -1,3 +1,5 @@
+# shellcheck shell=bash disable=SC2034
+# (fleet_* variables are read by the scripts that source this file.)
 # Test "hosts" for request-deploy, sourced by tests/cli/request_deploy_*.sh.
 #
 # Each host is a network namespace (its own loopback, a veth pair to this
