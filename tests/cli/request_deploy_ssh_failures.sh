@@ -97,8 +97,10 @@ for i in 1 2 3; do [[ $(serves "$i") == 1.0.0 ]] || fail "host $i changed while 
 # The first pauses 5s between its two hosts, holding both locks all along.
 SWITCHYARD_DEPLOY__BATCH_PAUSE=5s "$bin" --artifact "$v2" --host "${fleet_address[1]}" --host "${fleet_address[3]}" >/dev/null 2>held.log &
 first=$!
-for _ in $(seq 50); do
-  fleet_exec 1 grep -q request-deploy /var/lib/switchyard/hello/lock 2>/dev/null && break
+# Wait until the first holds host 1's lock (the file keeps an old holder's
+# record, so ask flock whether it is held).
+for _ in $(seq 300); do
+  fleet_exec 1 flock -n /var/lib/switchyard/hello/lock true 2>/dev/null || break
   sleep 0.1
 done
 status=0
