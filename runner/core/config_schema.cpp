@@ -132,8 +132,7 @@ const std::vector<ConfigKey>& config_schema() {
        "from variable NAME (masked)"},
       {"deploy.ssh.known_hosts", String, "",
        "the pinned host keys, relative to switchyard.yml (default: ~/.ssh/known_hosts)"},
-      {"deploy.ssh.options", StringList, "",
-       "extra ssh -o options, e.g. [ProxyJump=bastion]"},
+      {"deploy.ssh.options", StringList, "", "extra ssh -o options, e.g. [ProxyJump=bastion]"},
 
       // deploy.codedeploy: request-deploy --via codedeploy (docs/AWS.md, "CodeDeploy").
       {"deploy.codedeploy.application", String, "", "the CodeDeploy application's name"},

@@ -144,12 +144,11 @@ class Agent {
     if (auto it = request.find("timeout_ms"); it != request.end() && it->value().is_int64()) {
       timeout = std::chrono::milliseconds(it->value().as_int64());
     }
-    auto taken = HostLock::acquire(m_settings->paths.lock_file(), self, timeout,
-                                   [&](const LockHolder& holder) {
-                                     log::info("{}: held by {}; waiting",
-                                               m_settings->paths.lock_file().string(),
-                                               holder.describe());
-                                   });
+    auto taken = HostLock::acquire(
+        m_settings->paths.lock_file(), self, timeout, [&](const LockHolder& holder) {
+          log::info("{}: held by {}; waiting", m_settings->paths.lock_file().string(),
+                    holder.describe());
+        });
     if (!taken) return taken.error();
     m_lock = std::move(*taken);
     send({{"event", "locked"}});
@@ -177,8 +176,9 @@ class Agent {
     out.close();
     if (!complete || !out) {
       fs::remove_all(directory, error);
-      return unavailable(path.string() + ": the artifact did not arrive whole; check the space "
-                                         "on the host and the connection");
+      return unavailable(path.string() +
+                         ": the artifact did not arrive whole; check the space "
+                         "on the host and the connection");
     }
     m_incoming = directory;
     send({{"event", "received"}, {"path", path.string()}});

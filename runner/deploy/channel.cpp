@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 
 #include "runner/util/environment.hpp"
@@ -42,7 +42,9 @@ void take_lines(std::string& partial, std::string_view data, Stream stream,
 
 }  // namespace
 
-Channel::Channel(Channel&& other) noexcept { *this = std::move(other); }
+Channel::Channel(Channel&& other) noexcept {
+  *this = std::move(other);
+}
 
 Channel& Channel::operator=(Channel&& other) noexcept {
   if (this == &other) return *this;
@@ -58,7 +60,9 @@ Channel& Channel::operator=(Channel&& other) noexcept {
   return *this;
 }
 
-Channel::~Channel() { close_all(); }
+Channel::~Channel() {
+  close_all();
+}
 
 void Channel::close_all() {
   for (int* fd : {&m_in, &m_out, &m_err}) {
@@ -132,7 +136,8 @@ Result<Channel> Channel::start(const ChannelSpec& spec) {
   posix_spawnattr_setflags(&attributes,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
-  int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
+  int spawned =
+      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (passed >= 0) ::close(passed);

@@ -111,8 +111,8 @@ std::string lock_action(const FleetRequest& request) {
 // The exit code that sums up several failures: a lock held (4) says the
 // most, then an unreachable host (3), then bad configuration (2).
 ExitCode worst(const std::vector<Error>& errors) {
-  for (ExitCode code : {ExitCode::Interrupted, ExitCode::Locked, ExitCode::Unavailable,
-                        ExitCode::Usage}) {
+  for (ExitCode code :
+       {ExitCode::Interrupted, ExitCode::Locked, ExitCode::Unavailable, ExitCode::Usage}) {
     for (const auto& error : errors) {
       if (error.code == code) return code;
     }
@@ -145,8 +145,8 @@ class Rollout {
     // Preflight: every host before any host changes.
     std::vector<Error> problems = preflight();
     if (!problems.empty()) {
-      outcome.error = Error{worst(problems), "preflight failed, no host was changed: " +
-                                                 joined(problems)};
+      outcome.error =
+          Error{worst(problems), "preflight failed, no host was changed: " + joined(problems)};
     } else if (m_request.action == FleetAction::Status) {
       for (auto& host : m_hosts)
         host.result.result = host.result.before.empty() ? "nothing live" : "live";
@@ -200,8 +200,8 @@ class Rollout {
         }
       }
       if (!takes_lock) return;
-      if (auto locked = host.session.lock(m_settings.lock_timeout, lock_action(m_request),
-                                          m_request.release);
+      if (auto locked =
+              host.session.lock(m_settings.lock_timeout, lock_action(m_request), m_request.release);
           !locked) {
         return fail(locked.error(), "not touched");
       }
@@ -225,9 +225,9 @@ class Rollout {
                             : result.before + " on port " + std::to_string(result.before_port);
       if (m_request.action == FleetAction::Rollback) {
         result.result = "would roll back";
-        result.message = "runs " + now + "; would go back to " +
-                         (m_request.to.empty() ? std::string("the previous release")
-                                               : m_request.to);
+        result.message =
+            "runs " + now + "; would go back to " +
+            (m_request.to.empty() ? std::string("the previous release") : m_request.to);
       } else {
         result.result = "would deploy";
         result.message = "runs " + now + "; would start " +
@@ -280,7 +280,8 @@ class Rollout {
     if (auto it = done->find("result"); it != done->end() && it->value().is_object()) {
       step_result = it->value().as_object();
     }
-    if (auto it = step_result.find("durations"); it != step_result.end() && it->value().is_object()) {
+    if (auto it = step_result.find("durations");
+        it != step_result.end() && it->value().is_object()) {
       for (const auto& [phase, ms] : it->value().as_object()) {
         if (ms.is_int64()) result.phases_ms.emplace_back(std::string(phase), ms.as_int64());
       }
@@ -340,10 +341,9 @@ class Rollout {
         continue;
       }
       CiGroup group(result.host + ": undo");
-      Result<json::object> done = result.before.empty()
-                                      ? host.session.retire()
-                                      : host.session.run("rollback", {"--release", result.before},
-                                                         false);
+      Result<json::object> done =
+          result.before.empty() ? host.session.retire()
+                                : host.session.run("rollback", {"--release", result.before}, false);
       if (!done) {
         result.result = "rollback failed";
         result.message = done.error().message;
@@ -412,7 +412,8 @@ Result<Via> parse_via(std::string_view text) {
   if (text == "local") return Via::Local;
   if (text == "ssh") return Via::Ssh;
   if (text == "codedeploy") return Via::CodeDeploy;
-  return usage_error("deploy.via: \"" + std::string(text) + "\" is not a way to deploy; use local "
+  return usage_error("deploy.via: \"" + std::string(text) +
+                     "\" is not a way to deploy; use local "
                      "or ssh (codedeploy is coming)");
 }
 
@@ -424,8 +425,7 @@ Result<Via> parse_via(std::string_view text) {
     target = std::move(*value_);            \
   } while (false)
 
-Result<DeploySettings> load_deploy_settings(const Config& config,
-                                            const fs::path& config_directory,
+Result<DeploySettings> load_deploy_settings(const Config& config, const fs::path& config_directory,
                                             const std::map<std::string, std::string>& environment) {
   DeploySettings settings;
   std::string text;
@@ -442,14 +442,15 @@ Result<DeploySettings> load_deploy_settings(const Config& config,
     // One box: this machine, whatever deploy.hosts says for other environments.
     settings.hosts = {HostAddress{"local", "", "localhost", 0}};
   } else if (settings.hosts.empty()) {
-    return usage_error("deploy.hosts: empty; list the hosts (deploy.hosts: [deploy@web1]) or pass "
-                       "--host USER@HOST");
+    return usage_error(
+        "deploy.hosts: empty; list the hosts (deploy.hosts: [deploy@web1]) or pass "
+        "--host USER@HOST");
   }
   std::int64_t number = 0;
   SWITCHYARD_READ(number, config.integer("deploy.batch"));
   if (number < 1) {
-    return usage_error(config.origin("deploy.batch") + ": deploy.batch: " +
-                       std::to_string(number) + " hosts at a time; use 1 or more");
+    return usage_error(config.origin("deploy.batch") + ": deploy.batch: " + std::to_string(number) +
+                       " hosts at a time; use 1 or more");
   }
   settings.batch = static_cast<int>(number);
   SWITCHYARD_READ(settings.batch_pause, config.duration("deploy.batch_pause"));
@@ -460,11 +461,13 @@ Result<DeploySettings> load_deploy_settings(const Config& config,
   SWITCHYARD_READ(text, config.string("deploy.ssh.known_hosts"));
   if (!text.empty()) {
     fs::path known_hosts = text;
-    settings.ssh.known_hosts = known_hosts.is_absolute() ? known_hosts : config_directory / known_hosts;
+    settings.ssh.known_hosts =
+        known_hosts.is_absolute() ? known_hosts : config_directory / known_hosts;
   }
   SWITCHYARD_READ(text, config.string("deploy.ssh.identity_file"));
   bool secret = false;
-  SWITCHYARD_READ(text, resolve_env_reference("deploy.ssh.identity_file", text, environment, &secret));
+  SWITCHYARD_READ(text,
+                  resolve_env_reference("deploy.ssh.identity_file", text, environment, &secret));
   if (secret) {
     // A key in a CI secret: never logged, written to a private file for ssh.
     for (std::size_t start = 0; start < text.size();) {
@@ -496,7 +499,8 @@ Result<void> resolve_artifact(FleetRequest& request) {
   if (local.empty()) return {};
   std::error_code error;
   if (!fs::is_regular_file(local, error)) {
-    return usage_error(local + ": no such artifact; build it first (switchyard build-jar) or fix "
+    return usage_error(local +
+                       ": no such artifact; build it first (switchyard build-jar) or fix "
                        "--artifact");
   }
   auto manifest = read_manifest(manifest_path_for(local));
@@ -538,7 +542,9 @@ FleetOutcome run_fleet(const DeploySettings& settings, const RemoteConfig& confi
 namespace {
 
 std::string change_text(const HostResult& host) {
-  auto name = [](const std::string& release) { return release.empty() ? std::string("-") : release; };
+  auto name = [](const std::string& release) {
+    return release.empty() ? std::string("-") : release;
+  };
   if (host.before == host.after) return name(host.after);
   return name(host.before) + " -> " + name(host.after);
 }
@@ -558,10 +564,11 @@ std::string format_fleet_table(const FleetOutcome& outcome, FleetAction action) 
   if (action == FleetAction::Status) {
     rows.push_back({"host", "release", "port", "health", "since"});
     for (const auto& host : outcome.hosts) {
-      rows.push_back({host.host, host.before.empty() ? "-" : host.before,
-                      host.before_port ? std::to_string(host.before_port) : "-",
-                      host.result == "live" ? (host.healthy ? "healthy" : "UNHEALTHY") : host.result,
-                      host.since.empty() ? "-" : host.since});
+      rows.push_back(
+          {host.host, host.before.empty() ? "-" : host.before,
+           host.before_port ? std::to_string(host.before_port) : "-",
+           host.result == "live" ? (host.healthy ? "healthy" : "UNHEALTHY") : host.result,
+           host.since.empty() ? "-" : host.since});
     }
   } else {
     rows.push_back({"host", "before -> after", "result", "duration"});
@@ -602,7 +609,8 @@ std::string fleet_summary_markdown(const FleetOutcome& outcome, FleetAction acti
   out += "| host | before → after | result | duration |\n|---|---|---|---|\n";
   for (const auto& host : outcome.hosts) {
     std::string change = change_text(host);
-    if (auto arrow = change.find(" -> "); arrow != std::string::npos) change.replace(arrow, 4, " → ");
+    if (auto arrow = change.find(" -> "); arrow != std::string::npos)
+      change.replace(arrow, 4, " → ");
     out += "| " + host.host + " | " + change + " | " + host.result + " | " +
            (host.duration_ms ? seconds_text(host.duration_ms) : "-") + " |\n";
   }

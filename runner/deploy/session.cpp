@@ -30,7 +30,8 @@ HostSession::HostSession(HostAddress address, HostLogHandler on_log)
 
 Error HostSession::lost(const std::string& doing) {
   int code = m_channel.wait();
-  if (!m_started && code == 127) {
+  // The shell's own codes for a program it cannot find (127) or run (126).
+  if (!m_started && (code == 127 || code == 126)) {
     return unavailable(m_address.text + ": switchyard is not installed there (" + m_last_log +
                        "); install it, or set deploy.remote_bin to its path");
   }
@@ -45,10 +46,6 @@ Result<void> HostSession::start(const ChannelSpec& agent) {
   m_channel = std::move(*channel);
   auto hello = await("hello", false);
   if (!hello) {
-    if (hello.error().code == ExitCode::Unavailable && m_channel.wait() == 127) {
-      return unavailable(m_address.text + ": switchyard is not installed there (" + m_last_log +
-                         "); install it, or set deploy.remote_bin to its path");
-    }
     return hello.error();
   }
   m_started = true;
@@ -154,7 +151,8 @@ Result<void> HostSession::lock(Duration timeout, const std::string& action,
 Result<std::string> HostSession::send_artifact(const std::filesystem::path& file) {
   std::error_code error;
   auto size = std::filesystem::file_size(file, error);
-  if (error) return unavailable(file.string() + ": cannot read the artifact (" + error.message() + ")");
+  if (error)
+    return unavailable(file.string() + ": cannot read the artifact (" + error.message() + ")");
   auto sent = send({{"op", "receive"},
                     {"name", file.filename().string()},
                     {"size", static_cast<std::int64_t>(size)}});
@@ -163,7 +161,8 @@ Result<std::string> HostSession::send_artifact(const std::filesystem::path& file
   std::string buffer(256 * 1024, '\0');
   std::uint64_t left = size;
   while (left > 0) {
-    in.read(buffer.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(left, buffer.size())));
+    in.read(buffer.data(),
+            static_cast<std::streamsize>(std::min<std::uint64_t>(left, buffer.size())));
     auto got = static_cast<std::uint64_t>(in.gcount());
     if (got == 0) return unavailable(file.string() + ": the artifact shrank while being sent");
     if (!m_channel.write(std::string_view(buffer.data(), got))) return lost("sending the artifact");
@@ -176,8 +175,8 @@ Result<std::string> HostSession::send_artifact(const std::filesystem::path& file
   return std::string(path->value().as_string());
 }
 
-Result<json::object> HostSession::run(const std::string& step,
-                                      const std::vector<std::string>& args, bool interruptible) {
+Result<json::object> HostSession::run(const std::string& step, const std::vector<std::string>& args,
+                                      bool interruptible) {
   json::array list;
   for (const auto& arg : args)
     list.emplace_back(arg);
@@ -196,8 +195,8 @@ void HostSession::close() {
   m_channel.close_input();
   // Drain what it still prints, then reap it.
   while (m_channel.read(k_poll, [&](Stream stream, std::string_view line) {
-           if (stream == Stream::Stderr && m_on_log) m_on_log(m_address, line);
-         }) != Channel::ReadOutcome::Closed) {
+    if (stream == Stream::Stderr && m_on_log) m_on_log(m_address, line);
+  }) != Channel::ReadOutcome::Closed) {
   }
   m_channel.wait();
 }

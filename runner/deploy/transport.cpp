@@ -83,7 +83,8 @@ Result<HostAddress> parse_host_address(std::string_view text) {
   }
   if (!port_text.empty() || rest.ends_with(":")) {
     int port = 0;
-    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (error != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
         port > 65535) {
       return bad("the port is not 1-65535");
@@ -163,9 +164,8 @@ Result<void> SshTransport::connect(const HostAddress& host) {
                    {"-o", "ControlMaster=yes", "-o", "ControlPersist=60", "-f", "-N"});
   spec.timeout = m_settings.connect_timeout + std::chrono::seconds(5);
   std::string output;
-  auto outcome = run_process(spec, [&](Stream, std::string_view line) {
-    output += std::string(line) + "\n";
-  });
+  auto outcome =
+      run_process(spec, [&](Stream, std::string_view line) { output += std::string(line) + "\n"; });
   if (!outcome) return outcome.error();
   if (outcome->succeeded()) return {};
   if (outcome->timed_out) output += "Connection timed out\n";
@@ -197,7 +197,7 @@ ChannelSpec local_agent_command() {
   spec.argv = {error ? std::string("switchyard-request-deploy") : self.string(), "--agent"};
   // The steps under it are the host's, as over ssh: this step alone speaks
   // to the CI (outputs, summary, groups); who asked travels in the request.
-  spec.unset_environment = {"GITHUB_ACTIONS",       "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY",
+  spec.unset_environment = {"GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY",
                             "SWITCHYARD_OUTPUT_FILE", "JENKINS_URL"};
   return spec;
 }

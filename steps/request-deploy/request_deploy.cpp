@@ -44,7 +44,8 @@ std::string requested_by(const std::map<std::string, std::string>& environment) 
 }
 
 std::filesystem::path config_directory(const CommonOptions& options) {
-  if (options.config_path.empty() || options.config_path == "-") return std::filesystem::current_path();
+  if (options.config_path.empty() || options.config_path == "-")
+    return std::filesystem::current_path();
   return std::filesystem::absolute(options.config_path).parent_path();
 }
 
@@ -85,7 +86,8 @@ int request_deploy_main(int argc, char** argv) {
                  "expected sha256 (default: the manifest's beside a local artifact)");
   app.add_option("--release", request.release,
                  "the release label (default: the manifest's, else the file name)");
-  app.add_option("--host", hosts, "[USER@]HOST[:PORT]; repeat for each host (replaces deploy.hosts)");
+  app.add_option("--host", hosts,
+                 "[USER@]HOST[:PORT]; repeat for each host (replaces deploy.hosts)");
   app.add_option("--batch", batch, "how many hosts deploy at a time (default 1)");
   app.add_flag("--no-rollback-on-failure", no_rollback,
                "leave the hosts already switched on the new release when one fails");
@@ -118,15 +120,17 @@ int request_deploy_main(int argc, char** argv) {
         auto config = context.load_config(flags);
         if (!config) return config.error();
         auto environment = current_environment();
-        auto settings = load_deploy_settings(*config, config_directory(context.options), environment);
+        auto settings =
+            load_deploy_settings(*config, config_directory(context.options), environment);
         if (!settings) return settings.error();
         settings->ssh.accept_new_host_keys = accept_new_host_keys;
         if (settings->via == Via::CodeDeploy) {
           return usage_error("--via codedeploy: not built yet; use --via local or ssh");
         }
         if (!presign.empty()) {
-          return usage_error("--presign: not built yet; hosts fetch s3:// artifacts with their own "
-                             "instance role");
+          return usage_error(
+              "--presign: not built yet; hosts fetch s3:// artifacts with their own "
+              "instance role");
         }
 
         // What every host gets: the chosen environment, resolved here.
@@ -148,7 +152,8 @@ int request_deploy_main(int argc, char** argv) {
         // in the step summary, in the result.
         std::string table = format_fleet_table(outcome, request.action);
         (context.options.json ? std::cerr : std::cout) << table << std::flush;
-        if (!outcome.hosts.empty()) ci().add_summary(fleet_summary_markdown(outcome, request.action));
+        if (!outcome.hosts.empty())
+          ci().add_summary(fleet_summary_markdown(outcome, request.action));
         context.result["hosts"] = fleet_to_json(outcome);
         if (!request.release.empty()) context.result["release"] = request.release;
         if (request.dry_run) context.result["dry_run"] = true;

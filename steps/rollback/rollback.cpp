@@ -26,7 +26,8 @@ int run(int argc, char** argv) {
   add_common_options(app, options, true);
   RollbackRequest request;
   bool list = false;
-  app.add_option("--to,--release", request.to, "the kept release to go back to (default: the previous one)");
+  app.add_option("--to,--release", request.to,
+                 "the kept release to go back to (default: the previous one)");
   app.add_flag("--list", list, "list the kept releases, marking the live one, and exit");
   add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
                   "how long to wait for another deploy's host lock (default 10m)")

@@ -36,9 +36,18 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 const std::vector<std::string> k_hostile = {
-    "it's",           "$(touch /tmp/x)", "`touch /tmp/x`", "a; touch /tmp/x",
-    "line\ntouch x",  "'; touch x; '",   "\\'",            "$HOME ${PATH}",
-    "&& || | > < *",  "",                "--option",       "'\"'\"'",
+    "it's",
+    "$(touch /tmp/x)",
+    "`touch /tmp/x`",
+    "a; touch /tmp/x",
+    "line\ntouch x",
+    "'; touch x; '",
+    "\\'",
+    "$HOME ${PATH}",
+    "&& || | > < *",
+    "",
+    "--option",
+    "'\"'\"'",
 };
 
 // What /bin/sh makes of `line`: the words it passes to printf.
@@ -121,9 +130,9 @@ TEST(SshTransport, PinsHostKeysAndQuotesTheRemoteCommand) {
   settings.accept_new_host_keys = true;
   SshTransport accepting(settings);
   auto accepting_args = accepting.ssh_arguments(host);
-  EXPECT_NE(std::find(accepting_args.begin(), accepting_args.end(),
-                      "StrictHostKeyChecking=accept-new"),
-            accepting_args.end());
+  EXPECT_NE(
+      std::find(accepting_args.begin(), accepting_args.end(), "StrictHostKeyChecking=accept-new"),
+      accepting_args.end());
 }
 
 TEST(SshTransport, NamesAChangedHostKeyAndItsFingerprint) {
@@ -143,8 +152,9 @@ TEST(SshTransport, NamesAChangedHostKeyAndItsFingerprint) {
             "refused. If the host was rebuilt, check that fingerprint and replace its line in "
             "deploy/known_hosts");
   auto unknown = describe_ssh_failure(
-      host, "No ED25519 host key is known for web2 and you have requested strict checking.\n"
-            "Host key verification failed.\n",
+      host,
+      "No ED25519 host key is known for web2 and you have requested strict checking.\n"
+      "Host key verification failed.\n",
       settings);
   EXPECT_NE(unknown.message.find("--accept-new-host-keys"), std::string::npos);
   auto refused = describe_ssh_failure(
@@ -183,14 +193,14 @@ TEST(RemoteConfig, ResolvesEnvReferencesHereAndRegistersThemAsSecrets) {
   core_testing::TempDir dir;
   auto file = dir.path() / "switchyard.yml";
   write_text(file,
-                           "app: hello\n"
-                           "build: {tool: maven}\n"
-                           "deploy: {via: ssh, hosts: [web1]}\n"
-                           "target:\n"
-                           "  environment: {DB_PASSWORD: 'env:TEST_DB_SECRET', PLAIN: 'x'}\n"
-                           "  start_command: [java, -jar, '{artifact}']\n"
-                           "environments:\n"
-                           "  prod: {target: {drain_timeout: 7s}}\n");
+             "app: hello\n"
+             "build: {tool: maven}\n"
+             "deploy: {via: ssh, hosts: [web1]}\n"
+             "target:\n"
+             "  environment: {DB_PASSWORD: 'env:TEST_DB_SECRET', PLAIN: 'x'}\n"
+             "  start_command: [java, -jar, '{artifact}']\n"
+             "environments:\n"
+             "  prod: {target: {drain_timeout: 7s}}\n");
   ConfigLoadOptions options;
   options.path = file;
   options.environment = "prod";
@@ -226,12 +236,12 @@ TEST(DeploySettings, ReadsTheDeploySection) {
   core_testing::TempDir dir;
   auto file = dir.path() / "switchyard.yml";
   write_text(file,
-                           "app: hello\n"
-                           "deploy:\n"
-                           "  via: ssh\n"
-                           "  hosts: [deploy@web1, 'deploy@web2:2222']\n"
-                           "  batch: 2\n"
-                           "  ssh: {known_hosts: deploy/known_hosts, options: [ProxyJump=bastion]}\n");
+             "app: hello\n"
+             "deploy:\n"
+             "  via: ssh\n"
+             "  hosts: [deploy@web1, 'deploy@web2:2222']\n"
+             "  batch: 2\n"
+             "  ssh: {known_hosts: deploy/known_hosts, options: [ProxyJump=bastion]}\n");
   ConfigLoadOptions options;
   options.path = file;
   auto config = Config::load(options);
