@@ -413,8 +413,7 @@ Result<Via> parse_via(std::string_view text) {
   if (text == "ssh") return Via::Ssh;
   if (text == "codedeploy") return Via::CodeDeploy;
   return usage_error("deploy.via: \"" + std::string(text) +
-                     "\" is not a way to deploy; use local "
-                     "or ssh (codedeploy is coming)");
+                     "\" is not a way to deploy; use local, ssh or codedeploy");
 }
 
 // Assigns the value of `expression` to `target`, or returns its error.
@@ -533,10 +532,14 @@ FleetOutcome run_fleet(const DeploySettings& settings, const RemoteConfig& confi
       return Rollout(settings, config, request, on_log, reach).run();
     }
     case Via::CodeDeploy:
-      // The CodeDeploy driver (runner/deploy/codedeploy*) plugs in here.
+      // CodeDeploy runs its own rollout of the fleet (deploy_with_codedeploy):
+      // request-deploy hands it over before any host is reached from here.
       break;
   }
-  return FleetOutcome{{}, usage_error("--via codedeploy: not built yet; use --via local or ssh")};
+  return FleetOutcome{
+      {},
+      usage_error("--via codedeploy: CodeDeploy reaches the hosts itself; there is no "
+                  "host-by-host rollout to run")};
 }
 
 namespace {

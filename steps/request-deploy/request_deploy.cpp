@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -13,12 +14,13 @@
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
 #include "runner/deploy/agent.hpp"
+#include "runner/deploy/codedeploy.hpp"
 #include "runner/deploy/remote_config.hpp"
 #include "runner/deploy/rollout.hpp"
 #include "runner/host/state.hpp"
 #include "runner/util/environment.hpp"
 
-namespace switchyard {
+namespace switchyard::steps::request_deploy {
 
 namespace {
 
@@ -28,7 +30,49 @@ constexpr const char* k_description =
     "pinned), checks every host and takes every host's lock before any host changes, sends\n"
     "the resolved configuration and the artifact over the connection, and deploys `batch`\n"
     "hosts at a time. A failure on any host stops the rollout and rolls the hosts already\n"
-    "switched back. --rollback takes the whole fleet back; --status shows what each runs.";
+    "switched back. --rollback takes the whole fleet back; --status shows what each runs.\n"
+    "--via codedeploy uploads a revision bundle and follows an AWS CodeDeploy deployment,\n"
+    "printing the failing hook's log when one fails.";
+
+// What --via codedeploy takes from the command line beyond the artifact.
+struct CodeDeployFlags {
+  std::string wait;
+  bool no_wait = false;
+  bool stop_on_timeout = false;
+};
+
+// --via codedeploy: the revision bundle, CreateDeployment, and the
+// deployment followed to its end (runner/deploy/codedeploy).
+Result<void> deploy_through_codedeploy(StepContext& context, const Config& config,
+                                       const FleetRequest& fleet, const CodeDeployFlags& flags,
+                                       bool rollback_or_status) {
+  if (rollback_or_status) {
+    return usage_error(
+        "--via codedeploy: --rollback and --status belong to CodeDeploy itself; use the "
+        "deployment group's automatic rollback, or deploy the release to go back to");
+  }
+  CodeDeployRequest request;
+  request.artifact = fleet.artifact;
+  request.sha256 = fleet.sha256;
+  request.release = fleet.release;
+  request.wait = !flags.no_wait;
+  request.stop_on_timeout = flags.stop_on_timeout;
+  request.dry_run = context.options.dry_run;
+  if (!flags.wait.empty()) {
+    auto wait = parse_duration(flags.wait);
+    if (!wait) return usage_error("--wait " + flags.wait + ": " + wait.error().message);
+    request.wait_timeout = *wait;
+  }
+  auto outcome = deploy_with_codedeploy(config, request);
+  if (!outcome) return outcome.error();
+  for (const auto& [name, value] : codedeploy_outputs(*outcome)) {
+    std::string key = name;
+    std::replace(key.begin(), key.end(), '-', '_');
+    context.result[key] = value;
+  }
+  if (outcome->exit_code == ExitCode::Success) return {};
+  return Error{outcome->exit_code, outcome->message};
+}
 
 // Who asked, for each host's history: ssh does not forward the CI's
 // environment, so it travels with the configuration.
@@ -60,7 +104,7 @@ HostLogHandler host_log_printer() {
 
 }  // namespace
 
-int request_deploy_main(int argc, char** argv) {
+int run(int argc, char** argv) {
   // On a host, over ssh: the agent speaks the protocol on stdin and stdout.
   if (argc == 2 && std::string_view(argv[1]) == "--agent") return run_agent();
   // A host that closed its connection must be an error value, not a signal.
@@ -79,7 +123,8 @@ int request_deploy_main(int argc, char** argv) {
   bool accept_new_host_keys = false;
   bool rollback = false;
   bool status = false;
-  app.add_option("--via", via, "how to reach the hosts: local (default) or ssh");
+  CodeDeployFlags codedeploy;
+  app.add_option("--via", via, "how to reach the hosts: local (default), ssh or codedeploy");
   app.add_option("--artifact", request.artifact,
                  "the artifact: a path, file://, s3:// or http(s):// URL");
   app.add_option("--sha256", request.sha256,
@@ -103,6 +148,12 @@ int request_deploy_main(int argc, char** argv) {
       ->needs(rollback_flag);
   app.add_flag("--status", status, "what each host runs now: release, port, health, since when")
       ->excludes(rollback_flag);
+  app.add_option("--wait", codedeploy.wait,
+                 "codedeploy: how long to follow the deployment (default deploy.codedeploy.wait)");
+  app.add_flag("--no-wait", codedeploy.no_wait,
+               "codedeploy: print the deployment id and exit once CodeDeploy accepted it");
+  app.add_flag("--stop-on-timeout", codedeploy.stop_on_timeout,
+               "codedeploy: stop the deployment (and roll back) when --wait passes");
 
   return run_step(
       "request-deploy", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
@@ -125,7 +176,11 @@ int request_deploy_main(int argc, char** argv) {
         if (!settings) return settings.error();
         settings->ssh.accept_new_host_keys = accept_new_host_keys;
         if (settings->via == Via::CodeDeploy) {
-          return usage_error("--via codedeploy: not built yet; use --via local or ssh");
+          if (!status && !rollback) {
+            if (auto resolved = resolve_artifact(request); !resolved) return resolved.error();
+          }
+          return deploy_through_codedeploy(context, *config, request, codedeploy,
+                                           rollback || status);
         }
         if (!presign.empty()) {
           return usage_error(
@@ -155,11 +210,11 @@ int request_deploy_main(int argc, char** argv) {
         if (!outcome.hosts.empty())
           ci().add_summary(fleet_summary_markdown(outcome, request.action));
         context.result["hosts"] = fleet_to_json(outcome);
-        if (!request.release.empty()) context.result["release"] = request.release;
+        if (!request.release.empty()) context.result["version"] = request.release;
         if (request.dry_run) context.result["dry_run"] = true;
         if (outcome.error) return *outcome.error;
         return {};
       });
 }
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::request_deploy

@@ -1,10 +1,11 @@
 // switchyard-request-deploy: ask the hosts to deploy (runner/deploy does the
-// work): --via local or ssh, rolling, with rollback across hosts; also
-// --rollback, --status, and the host agent (--agent, run by itself over ssh).
+// work): --via local or ssh, rolling, with rollback across hosts, or --via
+// codedeploy through AWS CodeDeploy; also --rollback, --status, and the host
+// agent (--agent, run by itself over ssh).
 #pragma once
 
-namespace switchyard {
+namespace switchyard::steps::request_deploy {
 
-int request_deploy_main(int argc, char** argv);
+int run(int argc, char** argv);
 
-}  // namespace switchyard
+}  // namespace switchyard::steps::request_deploy
