@@ -194,6 +194,17 @@ struct ParsedUrl {
 
 Result<ParsedUrl> parse_url(std::string_view url) {
   ParsedUrl parsed;
+  // A space or a control character cannot be sent on a request line, and a
+  // line break in the host would add a line to the canonical request.
+  auto bad = std::find_if(url.begin(), url.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7f;
+  });
+  if (bad != url.end()) {
+    return usage_error("URL " + std::string(url.substr(0, bad - url.begin())) +
+                       "...: a space or control character follows; percent-encode it (a "
+                       "space is %20)");
+  }
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
     return usage_error(std::string(url) + ": not an http(s) URL; write scheme://host/path");
@@ -226,9 +237,10 @@ Result<ParsedUrl> parse_url(std::string_view url) {
       query = query.substr(amp + 1);
     }
   }
-  // The HTTP library leaves the port out of Host when it is the scheme's
-  // default, so the signature must too.
-  parsed.host = parsed.authority;
+  // The HTTP library sends neither user-info nor the scheme's default port
+  // in Host, so the signature must not sign them either.
+  auto at = parsed.authority.rfind('@');
+  parsed.host = at == std::string::npos ? parsed.authority : parsed.authority.substr(at + 1);
   auto strip_port = [&](std::string_view port) {
     if (parsed.host.size() > port.size() &&
         parsed.host.compare(parsed.host.size() - port.size(), port.size(), port) == 0) {

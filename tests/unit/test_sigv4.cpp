@@ -252,5 +252,29 @@ TEST(SigV4HttpRequest, RefusesAUrlWithoutSchemeOrHost) {
   EXPECT_EQ(b.error().message, "https:///key: no host in the URL; write scheme://host/path");
 }
 
+// Found by the sigv4 fuzz target: a line break in the URL's host became a
+// line of its own in the canonical request. Spaces and control characters
+// are refused; user-info is not part of Host, so it is not signed.
+TEST(SigV4HttpRequest, RefusesSpacesAndControlCharactersAndLeavesUserInfoUnsigned) {
+  SigV4Options options = SigV4Options::s3("us-east-1");
+  options.time = example_time();
+  for (const char* url : {"http://host\nx-amz-date:1/key", "http://host/a key", "http://h\x7f/k",
+                          "http://host/key\r"}) {
+    HttpRequest request;
+    request.url = url;
+    auto signed_request = sign_http_request(request, example_credentials(), options);
+    ASSERT_FALSE(signed_request.ok()) << url;
+    EXPECT_EQ(signed_request.error().code, ExitCode::Usage);
+    EXPECT_NE(signed_request.error().message.find(
+                  "a space or control character follows; percent-encode it (a space is %20)"),
+              std::string::npos);
+  }
+  HttpRequest with_userinfo;
+  with_userinfo.url = "http://user:pw@127.0.0.1:9000/bucket/key";
+  auto signed_request = sign_http_request(with_userinfo, example_credentials(), options);
+  ASSERT_TRUE(signed_request.ok());
+  EXPECT_NE(signed_request->canonical_request.find("\nhost:127.0.0.1:9000\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace switchyard::sigv4_test
