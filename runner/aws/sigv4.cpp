@@ -502,13 +502,26 @@ std::optional<SystemTime> parse_iso8601_utc(std::string_view text) {
       rest.remove_prefix(1);
     }
   }
+  // system_clock counts int64 nanoseconds, which end in April 2262, and
+  // strptime reads a year of any length: the fuzz target found from_time_t
+  // overflowing. An expiry is well inside 1970-2200.
+  if (utc.tm_year + 1900 < 1970 || utc.tm_year + 1900 > 2200) return std::nullopt;
+  auto two_digits = [](std::string_view digits) -> std::optional<int> {
+    if (digits.size() != 2 || std::isdigit(static_cast<unsigned char>(digits[0])) == 0 ||
+        std::isdigit(static_cast<unsigned char>(digits[1])) == 0) {
+      return std::nullopt;
+    }
+    return (digits[0] - '0') * 10 + (digits[1] - '0');
+  };
   long offset_seconds = 0;
   if (rest == "Z" || rest == "z" || rest.empty()) {
     offset_seconds = 0;
   } else if ((rest.front() == '+' || rest.front() == '-') && rest.size() == 6 && rest[3] == ':') {
-    int hours = std::stoi(std::string(rest.substr(1, 2)));
-    int minutes = std::stoi(std::string(rest.substr(4, 2)));
-    offset_seconds = (hours * 3600L + minutes * 60L) * (rest.front() == '+' ? 1 : -1);
+    // Not std::stoi: "+ab:cd" made it throw out of a parser that returns none.
+    auto hours = two_digits(rest.substr(1, 2));
+    auto minutes = two_digits(rest.substr(4, 2));
+    if (!hours || !minutes) return std::nullopt;
+    offset_seconds = (*hours * 3600L + *minutes * 60L) * (rest.front() == '+' ? 1 : -1);
   } else {
     return std::nullopt;
   }

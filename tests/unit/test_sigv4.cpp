@@ -73,6 +73,15 @@ TEST(SigV4Time, FormatsAndParsesUtc) {
   EXPECT_EQ(aws_amz_date(*offset), "20150830T123600Z");
   EXPECT_FALSE(parse_iso8601_utc("yesterday").has_value());
   EXPECT_FALSE(parse_iso8601_utc("2015-08-30T12:36:00 UTC").has_value());
+  // Found by the aws_xml fuzz target: a year past the clock's range
+  // overflowed from_time_t (UBSan), and a bad offset threw from std::stoi.
+  EXPECT_FALSE(parse_iso8601_utc("222694070531-08-30T12:36:00Z").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("1969-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("2015-08-30T14:36:00+ab:cd").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("2015-08-30T14:36:00+0x:00").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("9026-08-30T12:36:00Z").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("2263-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_iso8601_utc("2200-12-31T23:59:59Z").has_value());
 }
 
 TEST(SigV4Hmac, MatchesRfc4231) {
