@@ -1,6 +1,6 @@
-# Shared warning and sanitizer settings for every target of the project.
+# Shared warning settings for every target of the project (sanitizers:
+# Sanitizers.cmake).
 option(SWITCHYARD_WERROR "Treat warnings as errors" ON)
-option(SWITCHYARD_SANITIZE "Build with AddressSanitizer and UBSan" OFF)
 
 function(switchyard_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
@@ -14,9 +14,5 @@ function(switchyard_warnings target)
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
       target_compile_options(${target} PRIVATE -Wno-error=restrict)
     endif()
-  endif()
-  if(SWITCHYARD_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()

@@ -184,6 +184,17 @@ struct ParsedUrl {
 
 Result<ParsedUrl> parse_url(std::string_view url) {
   ParsedUrl parsed;
+  // A space or a control character cannot be sent on a request line, and a
+  // line break in the host would add a line to the canonical request.
+  auto bad = std::find_if(url.begin(), url.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7f;
+  });
+  if (bad != url.end()) {
+    return usage_error("URL " + std::string(url.substr(0, bad - url.begin())) +
+                       "...: a space or control character follows; percent-encode it (a "
+                       "space is %20)");
+  }
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
     return usage_error(std::string(url) + ": not an http(s) URL; write scheme://host/path");
@@ -216,9 +227,10 @@ Result<ParsedUrl> parse_url(std::string_view url) {
       query = query.substr(amp + 1);
     }
   }
-  // The HTTP library leaves the port out of Host when it is the scheme's
-  // default, so the signature must too.
-  parsed.host = parsed.authority;
+  // The HTTP library sends neither user-info nor the scheme's default port
+  // in Host, so the signature must not sign them either.
+  auto at = parsed.authority.rfind('@');
+  parsed.host = at == std::string::npos ? parsed.authority : parsed.authority.substr(at + 1);
   auto strip_port = [&](std::string_view port) {
     if (parsed.host.size() > port.size() &&
         parsed.host.compare(parsed.host.size() - port.size(), port.size(), port) == 0) {
@@ -459,13 +471,26 @@ std::optional<SystemTime> parse_iso8601_utc(std::string_view text) {
       rest.remove_prefix(1);
     }
   }
+  // system_clock counts int64 nanoseconds, which end in April 2262, and
+  // strptime reads a year of any length: the fuzz target found from_time_t
+  // overflowing. An expiry is well inside 1970-2200.
+  if (utc.tm_year + 1900 < 1970 || utc.tm_year + 1900 > 2200) return std::nullopt;
+  auto two_digits = [](std::string_view digits) -> std::optional<int> {
+    if (digits.size() != 2 || std::isdigit(static_cast<unsigned char>(digits[0])) == 0 ||
+        std::isdigit(static_cast<unsigned char>(digits[1])) == 0) {
+      return std::nullopt;
+    }
+    return (digits[0] - '0') * 10 + (digits[1] - '0');
+  };
   long offset_seconds = 0;
   if (rest == "Z" || rest == "z" || rest.empty()) {
     offset_seconds = 0;
   } else if ((rest.front() == '+' || rest.front() == '-') && rest.size() == 6 && rest[3] == ':') {
-    int hours = std::stoi(std::string(rest.substr(1, 2)));
-    int minutes = std::stoi(std::string(rest.substr(4, 2)));
-    offset_seconds = (hours * 3600L + minutes * 60L) * (rest.front() == '+' ? 1 : -1);
+    // Not std::stoi: "+ab:cd" made it throw out of a parser that returns none.
+    auto hours = two_digits(rest.substr(1, 2));
+    auto minutes = two_digits(rest.substr(4, 2));
+    if (!hours || !minutes) return std::nullopt;
+    offset_seconds = (*hours * 3600L + *minutes * 60L) * (rest.front() == '+' ? 1 : -1);
   } else {
     return std::nullopt;
   }

@@ -377,10 +377,18 @@ class ConfigLoader {
   // YAML parsers disagree on a key written twice in one map (yaml-cpp keeps
   // both, a lookup finds the first, our reading let the last win), so a
   // repeated key is an error naming both lines, in every map of the file.
-  Result<void> refuse_duplicate_keys(const YAML::Node& node, const std::string& path) const {
+  // `depth` bounds the walk: an alias inside its own anchor makes the node
+  // graph a cycle (found by the config fuzz target as a stack overflow), and
+  // no switchyard.yml nests anywhere near 32 levels.
+  Result<void> refuse_duplicate_keys(const YAML::Node& node, const std::string& path,
+                                     int depth = 0) const {
+    if (depth > 32) {
+      return usage_error(where(node) + ": " + path +
+                         ": nested too deep (an alias inside its own anchor?); see docs/CONFIG.md");
+    }
     if (node.IsSequence()) {
       for (const auto& item : node) {
-        if (auto unique = refuse_duplicate_keys(item, path); !unique) return unique;
+        if (auto unique = refuse_duplicate_keys(item, path, depth + 1); !unique) return unique;
       }
       return {};
     }
@@ -399,7 +407,9 @@ class ConfigLoader {
         return usage_error(m_name + ":" + std::to_string(line) + ": " + key_path + ": set twice " +
                            lines + "; keep one");
       }
-      if (auto unique = refuse_duplicate_keys(it->second, key_path); !unique) return unique;
+      if (auto unique = refuse_duplicate_keys(it->second, key_path, depth + 1); !unique) {
+        return unique;
+      }
     }
     return {};
   }

@@ -21,6 +21,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # and $! is the sleep itself.
 setsid sleep 600 </dev/null >/dev/null 2>&1 &
 bait=$!
+disown "$bait"  # its end at cleanup is no news
 for _ in $(seq 1 200); do
   [[ $(cat "/proc/$bait/comm" 2>/dev/null) == sleep ]] && break
   sleep 0.01
@@ -41,6 +42,8 @@ health:
   timeout: 1s
 EOF
 mkdir -p state
+# Seamless mode: the njs router's live-port file says where nginx points.
+echo 18081 >state/live-port
 
 # state.json with one slot on each port, both naming the bait.
 write_state() {  # live_pid live_ticks live_token idle_pid idle_ticks idle_token

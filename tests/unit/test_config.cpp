@@ -528,6 +528,14 @@ TEST(Config, AKeyWrittenTwiceNamesBothLines) {
             "switchyard.yml:1: app: set twice on line 1; keep one");
 }
 
+// Found by the config fuzz target: an alias inside its own anchor makes the
+// YAML a cycle, and the duplicate-key walk overflowed the stack.
+TEST(Config, AnAliasInsideItsOwnAnchorIsRefused) {
+  std::string message = load_error("base: &b\n  timeout: 1s\n  again: *b\n");
+  EXPECT_NE(message.find("nested too deep (an alias inside its own anchor?)"), std::string::npos)
+      << message;
+}
+
 // The health gate's limits hold for every step that reads the file, not only
 // verify-health: switch-traffic --print-nginx-config used to accept them.
 TEST(Config, HealthValuesOutOfRangeAreRefusedWhereverTheyComeFrom) {

@@ -103,6 +103,18 @@ TEST(UnhealthyReason, SpringDownBodyNamesTheDownComponents) {
             "status OUT_OF_SERVICE");
 }
 
+// Found by the health fuzz target: a value quoted from the body could break
+// the reason (one log line) in two, the second line of the service's choosing
+// (in GitHub Actions, a workflow command). Control characters are escaped.
+TEST(UnhealthyReason, IsOneLineWhateverTheBodyHolds) {
+  HealthExpectation expect;
+  EXPECT_EQ(unhealthy_reason(expect, answer(503, R"({"status":"DOWN\n::add-mask::x\u001b"})")),
+            "status DOWN\\n::add-mask::x\\x1b");
+  expect.json = {{"version", "1"}};
+  EXPECT_EQ(unhealthy_reason(expect, answer(200, R"({"status":"UP","version":"2\r\n\tz"})")),
+            "JSON mismatch version=2\\r\\n\\tz expected 1");
+}
+
 TEST(UnhealthyReason, JsonExpectationsMustAllHold) {
   HealthExpectation expect;
   expect.json = {{"status", "UP"}, {"/components/db/status", "UP"}};

@@ -73,6 +73,15 @@ TEST(SigV4Time, FormatsAndParsesUtc) {
   EXPECT_EQ(aws_amz_date(*offset), "20150830T123600Z");
   EXPECT_FALSE(parse_iso8601_utc("yesterday").has_value());
   EXPECT_FALSE(parse_iso8601_utc("2015-08-30T12:36:00 UTC").has_value());
+  // Found by the aws_xml fuzz target: a year past the clock's range
+  // overflowed from_time_t (UBSan), and a bad offset threw from std::stoi.
+  EXPECT_FALSE(parse_iso8601_utc("222694070531-08-30T12:36:00Z").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("1969-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("2015-08-30T14:36:00+ab:cd").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("2015-08-30T14:36:00+0x:00").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("9026-08-30T12:36:00Z").has_value());
+  EXPECT_FALSE(parse_iso8601_utc("2263-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_iso8601_utc("2200-12-31T23:59:59Z").has_value());
 }
 
 TEST(SigV4Hmac, MatchesRfc4231) {
@@ -250,6 +259,30 @@ TEST(SigV4HttpRequest, RefusesAUrlWithoutSchemeOrHost) {
   auto b = sign_http_request(no_host, example_credentials(), options);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().message, "https:///key: no host in the URL; write scheme://host/path");
+}
+
+// Found by the sigv4 fuzz target: a line break in the URL's host became a
+// line of its own in the canonical request. Spaces and control characters
+// are refused; user-info is not part of Host, so it is not signed.
+TEST(SigV4HttpRequest, RefusesSpacesAndControlCharactersAndLeavesUserInfoUnsigned) {
+  SigV4Options options = SigV4Options::s3("us-east-1");
+  options.time = example_time();
+  for (const char* url : {"http://host\nx-amz-date:1/key", "http://host/a key", "http://h\x7f/k",
+                          "http://host/key\r"}) {
+    HttpRequest request;
+    request.url = url;
+    auto signed_request = sign_http_request(request, example_credentials(), options);
+    ASSERT_FALSE(signed_request.ok()) << url;
+    EXPECT_EQ(signed_request.error().code, ExitCode::Usage);
+    EXPECT_NE(signed_request.error().message.find(
+                  "a space or control character follows; percent-encode it (a space is %20)"),
+              std::string::npos);
+  }
+  HttpRequest with_userinfo;
+  with_userinfo.url = "http://user:pw@127.0.0.1:9000/bucket/key";
+  auto signed_request = sign_http_request(with_userinfo, example_credentials(), options);
+  ASSERT_TRUE(signed_request.ok());
+  EXPECT_NE(signed_request->canonical_request.find("\nhost:127.0.0.1:9000\n"), std::string::npos);
 }
 
 }  // namespace
