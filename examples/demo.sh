@@ -204,9 +204,7 @@ wait "$wrk_pid"
 [[ -s $work/load.json ]] || die "wrk wrote no result; its output: $(cat "$work/wrk.txt")"
 
 # The host's history outlives the demo's directory, so it can be read after.
-history=$(mktemp /tmp/switchyard-demo-history.XXXXXX)
-mv "$history" "$history.jsonl"
-history=$history.jsonl
+history=$(mktemp --suffix=.jsonl /tmp/switchyard-demo-history.XXXXXX)
 cp "$work/host/history.jsonl" "$history" || die "the host wrote no history at $work/host/history.jsonl"
 
 section "Summary"
@@ -230,7 +228,6 @@ else:
     broken_count = "0"
 others = [f"{v}: {s['count']}" for v, s in versions.items() if v not in ("1.0.0", "2.0.0")]
 history = [json.loads(line) for line in open(history_path) if line.strip()]
-events = ", ".join(f"{h.get('action')} {h.get('version')} {h.get('outcome')}" for h in history)
 rows = [
     ("requests sent", str(load["requests"])),
     ("requests failed", str(failed)),
@@ -240,7 +237,8 @@ rows = [
 ]
 if others:
     rows.append(("other versions", ", ".join(others)))
-rows.append(("history", f"{history_path} ({len(history)} records: {events})"))
+rows.append(("history", f"{history_path}, {len(history)} records:"))
+rows += [("", f"{h.get('action')} {h.get('version')}: {h.get('outcome')}") for h in history]
 width = max(len(name) for name, _ in rows)
 for name, value in rows:
     print(f"  {name:<{width}}  {value}")
