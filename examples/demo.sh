@@ -4,15 +4,18 @@
 #
 # The whole pipeline on one machine, with real Maven, a private nginx on a
 # loopback port and real processes. Nothing outside a temporary directory is
-# touched, and everything the demo starts is stopped when it exits:
-#   1. build two versions of the sample service with switchyard-build-jar
-#      (Maven, offline) and store them with switchyard-push-artifact (file://);
-#   2. gate on health: switchyard-verify-health waits for a slow-starting
-#      service and refuses an unhealthy one, saying why;
-#   3. deploy 1.0.0 behind nginx (seamless mode) with switchyard-switch-traffic;
-#      under a light load, try an unhealthy 2.0.0 (refused, 1.0.0 keeps
-#      serving), deploy the healthy 2.0.0, roll back to 1.0.0, and show that
-#      no request failed and which versions answered.
+# touched but the host's history, kept for you to read; everything the demo
+# starts is stopped when it exits. Every deploy is one `switchyard run`
+# (build-jar -> push-artifact -> request-deploy --via local -> verify-health),
+# with --env choosing which version's project it builds:
+#   1. deploy 1.0.0 behind nginx (seamless mode);
+#   2. under a light load, run the pipeline for an unhealthy build of 2.0.0,
+#      labelled 2.0.0-broken-...: request-deploy's health gate refuses it and
+#      1.0.0 keeps serving;
+#   3. run it for a healthy 2.0.0, then roll back to 1.0.0 with
+#      switchyard-request-deploy --rollback;
+#   4. show that no request failed, which releases answered, and where the
+#      host's history is.
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -31,17 +34,13 @@ for tool in java mvn curl ss wrk nginx /usr/bin/python3; do
     exit 3
   fi
 done
-for step in build-jar push-artifact verify-health switch-traffic rollback; do
-  if [[ ! -x $build_dir/switchyard-$step ]]; then
-    echo "$build_dir/switchyard-$step: not built; build switchyard first (cmake --build $build_dir)" >&2
+for program in switchyard switchyard-build-jar switchyard-push-artifact switchyard-request-deploy \
+  switchyard-verify-health switchyard-switch-traffic; do
+  if [[ ! -x $build_dir/$program ]]; then
+    echo "$build_dir/$program: not built; build it first (scripts/demo does)" >&2
     exit 3
   fi
 done
-switchyard() { # STEP ARGS...: runs BUILD_DIR/switchyard-STEP
-  local step=$1
-  shift
-  "$build_dir/switchyard-$step" "$@"
-}
 
 work=$(mktemp -d /tmp/switchyard-demo.XXXXXX)
 # nginx workers run as an unprivileged user and must read the live-port file.
@@ -49,7 +48,7 @@ chmod 755 "$work"
 port_blue="" port_green=""
 cleanup() {
   harness_cleanup
-  # The slots switch-traffic started run detached (as they must, to outlive
+  # The slots request-deploy started run detached (as they must, to outlive
   # a CI job); they listen on the two ports this run picked.
   stop_listeners ${port_blue:+"$port_blue"} ${port_green:+"$port_green"}
   rm -rf "$work"
@@ -65,15 +64,26 @@ die() {
   printf '%sdemo: %s%s\n' "$red" "$*" "$plain" >&2
   exit 1
 }
-# json_field FILE KEY: one field of a step's --json result.
+# json_field FILE KEY: one field of a --json result.
 json_field() {
-  /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+  /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2"
 }
-summary=()
 
-# One switchyard.yml for every step, as a service's repository would have:
-# the build, the artifact store, the health gate and the host, all under
-# $work, on loopback ports picked free now.
+# Two versions of the sample service, as two checkouts of a service's
+# repository would be: copies of examples/hello-service whose pom says 1.0.0
+# and 2.0.0.
+for version in 1.0.0 2.0.0; do
+  project=$work/src/hello-service-$version
+  mkdir -p "$project"
+  cp -r "$examples_dir/hello-service/pom.xml" "$examples_dir/hello-service/src" "$project/"
+  sed -i "0,/<version>[^<]*<\/version>/s//<version>$version<\/version>/" "$project/pom.xml"
+done
+
+# One switchyard.yml, as a service's repository would have: the build, the
+# artifact store, the health gate, the host (this machine, under $work) and
+# the URL to verify, on loopback ports picked free now. Each environment
+# picks the project to build; v2-broken is 2.0.0 started with FAIL_HEALTH=1,
+# under its own release label.
 nginx_port=$(free_port)
 port_blue=$(free_port)
 port_green=$(free_port)
@@ -91,6 +101,10 @@ artifact:
 health:
   expect_json: [status=UP]
   timeout: 30s
+deploy:
+  via: local
+verify:
+  url: "http://127.0.0.1:$nginx_port/actuator/health"
 target:
   state_dir: "$work/host"
   ports: [$port_blue, $port_green]
@@ -103,92 +117,53 @@ target:
     conf: "$work/nginx/conf/nginx.conf"
     router_script: "$source_dir/runner/host/nginx/router.js"
     url: "http://127.0.0.1:$nginx_port/"
+environments:
+  v1:
+    build:
+      project_dir: "$work/src/hello-service-1.0.0"
+  v2:
+    build:
+      project_dir: "$work/src/hello-service-2.0.0"
+  v2-broken:
+    build:
+      project_dir: "$work/src/hello-service-2.0.0"
+      release_template: "{project_version}-broken-{short_sha}"
+    health:
+      timeout: 3s
+    target:
+      environment:
+        FAIL_HEALTH: "1"
 YAML
 
-section "1. Build and store two versions: switchyard-build-jar (Maven), switchyard-push-artifact"
-# build_and_push VERSION: builds a copy of examples/hello-service whose pom
-# says VERSION, stores it, and sets artifact_uri and release (the release
-# label build-jar gives it: the pom's version and, outside git, the time).
-build_and_push() {
-  local version=$1 project=$work/src/hello-service-$1 started
-  mkdir -p "$project"
-  cp -r "$examples_dir/hello-service/pom.xml" "$examples_dir/hello-service/src" "$project/"
-  sed -i "0,/<version>[^<]*<\/version>/s//<version>$version<\/version>/" "$project/pom.xml"
-  started=$(now_ms)
-  if ! switchyard build-jar --config "$config" --project "$project" --json >"$work/build-$version.json" \
-    2>"$work/build-$version.log"; then
-    tail -20 "$work/build-$version.log" >&2
-    die "switchyard-build-jar could not build hello-service $version; its output is above"
-  fi
-  local jar
-  jar=$(json_field "$work/build-$version.json" jar)
-  release=$(json_field "$work/build-$version.json" version)
-  ok "built $(basename "$jar") as release $release in $(($(now_ms) - started)) ms (sha256 $(json_field "$work/build-$version.json" sha256 | cut -c1-12)...)"
-  if ! switchyard push-artifact --config "$config" --json "$jar" >"$work/push-$version.json" \
-    2>"$work/push-$version.log"; then
-    cat "$work/push-$version.log" >&2
-    die "switchyard-push-artifact could not store $jar; its output is above"
-  fi
-  artifact_uri=$(json_field "$work/push-$version.json" artifact_uri)
-  ok "stored as $artifact_uri"
-}
-build_and_push 1.0.0
-v1_uri=$artifact_uri v1_release=$release v1_jar=$work/src/hello-service-1.0.0/target/hello-service-1.0.0.jar
-build_and_push 2.0.0
-v2_uri=$artifact_uri v2_release=$release v2_jar=$work/src/hello-service-2.0.0/target/hello-service-2.0.0.jar
-summary+=("built 1.0.0 and 2.0.0 with switchyard-build-jar (Maven) and stored them in a file:// store")
-
-section "2. Gate on health: switchyard-verify-health"
-port=$(free_port)
-say "starting 1.0.0 on 127.0.0.1:$port with a 1.5 s startup delay"
-STARTUP_DELAY_MS=1500 start_service v1 "$v1_jar" "$port" "$work/v1.log"
-v1_pid=$started_pid
-switchyard verify-health --expect-json status=UP --expect-version 1.0.0 --timeout 30s \
-  "http://127.0.0.1:$port/actuator/health" || die "verify-health did not see 1.0.0 healthy"
-noticed=$(now_ms)
-ready=$(wait_ready "$work/v1.log" 1) || die "1.0.0 printed no ready line"
-ok "healthy 1.0.0 seen $((noticed - ready)) ms after it started answering"
-summary+=("verify-health saw 1.0.0 healthy $((noticed - ready)) ms after it started answering")
-kill -TERM "$v1_pid"
-wait "$v1_pid" 2>/dev/null
-
-port=$(free_port)
-say "starting 2.0.0 with FAIL_HEALTH=1 on 127.0.0.1:$port: verify-health must refuse it"
-FAIL_HEALTH=1 start_service v2 "$v2_jar" "$port" "$work/v2-down.log"
-v2_pid=$started_pid
-switchyard verify-health --expect-json status=UP --timeout 3s "http://127.0.0.1:$port/actuator/health"
-status=$?
-((status == 1)) || die "verify-health exited $status for a DOWN service; expected 1"
-ok "an unhealthy 2.0.0 is refused (exit 1, reason above)"
-summary+=("verify-health refused an unhealthy 2.0.0 (exit 1)")
-kill -TERM "$v2_pid"
-wait "$v2_pid" 2>/dev/null
-
-section "3. Zero-downtime deploys behind nginx: switchyard-switch-traffic (seamless mode)"
-switchyard switch-traffic --config "$config" --print-nginx-config >"$work/snippet.conf" ||
+section "A private nginx in seamless mode"
+"$build_dir/switchyard-switch-traffic" --config "$config" --print-nginx-config >"$work/snippet.conf" ||
   die "switch-traffic could not print the nginx configuration for $config"
 nginx_write_conf "$work/nginx" "$nginx_port" snippet "$work/snippet.conf"
 nginx_start "$work/nginx" || die "the private nginx did not start; see $work/nginx/logs/error.log"
-ok "a private nginx on 127.0.0.1:$nginx_port, configured as switch-traffic --print-nginx-config says; slots $port_blue and $port_green"
+ok "nginx on 127.0.0.1:$nginx_port, configured as switch-traffic --print-nginx-config says; slots $port_blue and $port_green"
 
-# deploy URI VERSION: one switch-traffic run from the store, timed; the
-# sha256 is checked against the manifest stored beside the jar, and nginx
-# must answer with the jar's own version (the manifest's app_version).
-deploy() {
-  local uri=$1 version=$2 started
-  say "switchyard-switch-traffic --artifact $uri"
-  started=$(now_ms)
-  if ! switchyard switch-traffic --config "$config" --artifact "$uri" 2>"$work/deploy.log"; then
-    cat "$work/deploy.log" >&2
-    die "deploying $version failed; switch-traffic's output is above"
-  fi
-  ok "$version live in $(($(now_ms) - started)) ms"
+# pipeline ENV: one `switchyard run --env ENV`, its output in $work/run-ENV.log
+# and its result in $work/run-ENV.json; prints the commands it ran and its
+# closing summary, and returns its exit code.
+pipeline() {
+  local env=$1 status
+  say "switchyard run --config switchyard.yml --env $env"
+  "$build_dir/switchyard" run --config "$config" --env "$env" --json >"$work/run-$env.json" \
+    2>"$work/run-$env.log"
+  status=$?
+  # The exact command of each step, and the summary switchyard run closes with.
+  sed -n -e 's/^.*\(\$ switchyard-.*\)$/    \1/p' -e '/^switchyard run (/,$s/^/    /p' \
+    "$work/run-$env.log" | sed "s#$work/#\$work/#g"
+  return "$status"
 }
+# release_of ENV: the release label the run of ENV built.
+release_of() { json_field "$work/run-$1.json" version; }
 
-deploy "$v1_uri" "1.0.0 (release $v1_release)"
-switchyard verify-health --expect-version 1.0.0 --timeout 10s "http://127.0.0.1:$nginx_port/actuator/health" \
-  2>/dev/null || die "nginx does not answer with 1.0.0"
-ok "verify-health: 1.0.0 answers through nginx"
+section "1. Deploy 1.0.0: build-jar -> push-artifact -> request-deploy (via local) -> verify-health"
+started=$(now_ms)
+pipeline v1 || { cat "$work/run-v1.log" >&2; die "the pipeline for 1.0.0 failed; its output is above"; }
+v1_release=$(release_of v1)
+ok "1.0.0 live as release $v1_release in $(($(now_ms) - started)) ms, build included"
 
 say "starting a light load: wrk, 4 keep-alive connections, GET / and POST /echo, every response's version recorded"
 LOAD_RESULT=$work/load.json wrk -t1 -c4 -d120s --timeout 5s -s "$source_dir/bench/load.lua" \
@@ -197,47 +172,79 @@ wrk_pid=$!
 harness_pids+=("$wrk_pid")
 sleep 2
 
-say "deploying 2.0.0 with FAIL_HEALTH=1 (SWITCHYARD_TARGET__ENVIRONMENT__FAIL_HEALTH=1): the gate must stop it"
-SWITCHYARD_TARGET__ENVIRONMENT__FAIL_HEALTH=1 SWITCHYARD_HEALTH__TIMEOUT=3s \
-  switchyard switch-traffic --config "$config" --artifact "$v2_uri" 2>"$work/deploy-broken.log"
+section "2. An unhealthy 2.0.0 (release 2.0.0-broken-..., FAIL_HEALTH=1): the health gate must refuse it"
+pipeline v2-broken
 status=$?
-((status == 1)) || { cat "$work/deploy-broken.log" >&2; die "switch-traffic exited $status for an unhealthy version; expected 1"; }
-say "$(grep -m1 '^error:' "$work/deploy-broken.log")"
-switchyard verify-health --expect-version 1.0.0 --timeout 5s "http://127.0.0.1:$nginx_port/actuator/health" \
-  2>/dev/null || die "1.0.0 no longer answers through nginx after the refused deploy"
-ok "refused with exit 1; 1.0.0 kept serving"
-summary+=("switch-traffic refused an unhealthy 2.0.0 (exit 1) and 1.0.0 kept serving")
+((status == 1)) || { cat "$work/run-v2-broken.log" >&2; die "switchyard run exited $status for an unhealthy build; expected 1"; }
+broken_release=$(release_of v2-broken)
+[[ $(json_field "$work/run-v2-broken.json" failed_step) == request-deploy ]] ||
+  die "the unhealthy build was not stopped by request-deploy; see the output above"
+say "$(grep -m1 'error:' "$work/run-v2-broken.log" | sed "s#$work/#\$work/#g")"
+"$build_dir/switchyard-verify-health" --expect-version 1.0.0 --timeout 5s \
+  "http://127.0.0.1:$nginx_port/actuator/health" 2>/dev/null ||
+  die "1.0.0 no longer answers through nginx after the refused deploy"
+ok "release $broken_release refused (exit 1 at request-deploy); 1.0.0 kept serving"
 
-deploy "$v2_uri" "2.0.0 (release $v2_release)"
+section "3. A healthy 2.0.0, then roll back"
+v2_started=$(now_ms)
+pipeline v2 || { cat "$work/run-v2.log" >&2; die "the pipeline for 2.0.0 failed; its output is above"; }
+v2_release=$(release_of v2)
+ok "2.0.0 live as release $v2_release in $(($(now_ms) - v2_started)) ms, build included"
 sleep 2
-say "switchyard-rollback (1.0.0 was kept warm, so nothing has to boot)"
+say "switchyard-request-deploy --config switchyard.yml --rollback (1.0.0 was kept warm, so nothing has to boot)"
 started=$(now_ms)
-switchyard rollback --config "$config" 2>"$work/rollback.log" ||
-  { cat "$work/rollback.log" >&2; die "rollback failed; its output is above"; }
+"$build_dir/switchyard-request-deploy" --config "$config" --rollback >"$work/rollback.txt" \
+  2>"$work/rollback.log" || { cat "$work/rollback.txt" "$work/rollback.log" >&2; die "rollback failed; its output is above"; }
+sed 's/^/    /' "$work/rollback.txt"
 ok "rolled back to 1.0.0 in $(($(now_ms) - started)) ms"
 sleep 2
 
 kill -INT "$wrk_pid"
 wait "$wrk_pid"
 [[ -s $work/load.json ]] || die "wrk wrote no result; its output: $(cat "$work/wrk.txt")"
-"$build_dir/switchyard" status --config "$config" | sed 's/^/  /' || true
 
-read -r requests failed versions last < <(/usr/bin/python3 - "$work/load.json" <<'PY'
-import json, sys
-load = json.load(open(sys.argv[1]))
-e = load["errors"]
-failed = load["non_2xx"] + e["connect"] + e["read"] + e["write"] + e["timeout"]
-seen = sorted(load["versions"].items(), key=lambda item: item[1]["first_ms"])
-last = max(load["versions"].items(), key=lambda item: item[1]["last_ms"])[0] if seen else "none"
-print(load["requests"], failed, ",".join(f"{v}:{s['count']}" for v, s in seen), last)
-PY
-)
-say "under load: $requests requests, $failed failed"
-say "responses per version: ${versions//,/, } (the last ones from $last)"
-((failed == 0)) || die "$failed requests failed during the deploys and the rollback; see $work/wrk.txt"
-ok "no request failed while 1.0.0 -> (2.0.0 refused) -> 2.0.0 -> 1.0.0"
-summary+=("deployed 2.0.0 and rolled back to 1.0.0 under load: $requests requests, 0 failed (${versions//,/, })")
+# The host's history outlives the demo's directory, so it can be read after.
+history=$(mktemp --suffix=.jsonl /tmp/switchyard-demo-history.XXXXXX)
+cp "$work/host/history.jsonl" "$history" || die "the host wrote no history at $work/host/history.jsonl"
 
 section "Summary"
-for line in "${summary[@]}"; do say "- $line"; done
-say "everything the demo started has been stopped; it leaves nothing behind"
+# Responses carry the app version (X-App-Version), which the broken and the
+# healthy 2.0.0 share; the broken one answered nothing if the first 2.0.0
+# response came after the healthy 2.0.0's run began.
+/usr/bin/python3 - "$work/load.json" "$history" "$v2_started" "$v1_release" "$broken_release" \
+  "$v2_release" <<'PY'
+import json, sys
+load_path, history_path, v2_started = sys.argv[1], sys.argv[2], int(sys.argv[3])
+v1, broken, v2 = sys.argv[4:7]
+load = json.load(open(load_path))
+e = load["errors"]
+failed = load["non_2xx"] + e["connect"] + e["read"] + e["write"] + e["timeout"]
+versions = load["versions"]
+count = lambda version: versions.get(version, {}).get("count", 0)
+first_v2 = versions.get("2.0.0", {}).get("first_ms")
+if first_v2 is not None and first_v2 < v2_started:
+    broken_count = f"{count('2.0.0')} (2.0.0 answered before the healthy 2.0.0 was deployed)"
+else:
+    broken_count = "0"
+others = [f"{v}: {s['count']}" for v, s in versions.items() if v not in ("1.0.0", "2.0.0")]
+history = [json.loads(line) for line in open(history_path) if line.strip()]
+rows = [
+    ("requests sent", str(load["requests"])),
+    ("requests failed", str(failed)),
+    (f"served by {v1}", str(count("1.0.0"))),
+    (f"served by {broken}", broken_count),
+    (f"served by {v2}", str(count("2.0.0")) if broken_count == "0" else "see above"),
+]
+if others:
+    rows.append(("other versions", ", ".join(others)))
+rows.append(("history", f"{history_path}, {len(history)} records:"))
+rows += [("", f"{h.get('action')} {h.get('version')}: {h.get('outcome')}") for h in history]
+width = max(len(name) for name, _ in rows)
+for name, value in rows:
+    print(f"  {name:<{width}}  {value}")
+sys.exit(0 if failed == 0 and broken_count == "0" else 1)
+PY
+status=$?
+((status == 0)) || die "a request failed or the unhealthy build answered; see $work/wrk.txt and the table above"
+ok "no request failed while 1.0.0 -> (2.0.0-broken refused) -> 2.0.0 -> 1.0.0, every step through switchyard run"
+say "everything the demo started has been stopped; only the history above is left behind"
