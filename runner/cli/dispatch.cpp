@@ -10,9 +10,10 @@
 #include "runner/cli/host_commands.hpp"
 #include "runner/cli/init.hpp"
 #include "runner/cli/pipeline.hpp"
+#include "runner/cli/step.hpp"
+#include "runner/cli/step.hpp"
 #include "runner/host/slots_supervisor.hpp"
 #include "runner/util/file_descriptor.hpp"
-#include "runner/cli/step.hpp"
 #include "runner/util/process.hpp"
 #include "runner/util/result.hpp"
 
@@ -40,23 +41,7 @@ constexpr const char* k_usage =
     "\n"
     "Run 'switchyard <command> --help' for a command's options.\n";
 
-std::filesystem::path self_directory() {
-  std::error_code error;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::filesystem::path() : self.parent_path();
-}
-
 }  // namespace
-
-std::filesystem::path step_executable(std::string_view step,
-                                      const std::filesystem::path& self_dir) {
-  std::string name = "switchyard-" + std::string(step);
-  if (!self_dir.empty()) {
-    auto beside = self_dir / name;
-    if (::access(beside.c_str(), X_OK) == 0) return beside;
-  }
-  return find_program(name);
-}
 
 int switchyard_main(int argc, char** argv) {
   if (argc < 2) {

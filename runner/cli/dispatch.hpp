@@ -11,7 +11,4 @@ namespace switchyard {
 
 int switchyard_main(int argc, char** argv);
 
-// The executable for `step`: beside the running `switchyard` first, then PATH.
-std::filesystem::path step_executable(std::string_view step, const std::filesystem::path& self_dir);
-
 }  // namespace switchyard

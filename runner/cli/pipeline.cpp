@@ -9,7 +9,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "runner/cli/dispatch.hpp"
 #include "runner/cli/step.hpp"
 #include "runner/core/branch.hpp"
 #include "runner/core/ci.hpp"
@@ -123,12 +122,6 @@ bool word_needs_quotes(std::string_view word) {
     return !(std::isalnum(static_cast<unsigned char>(c)) != 0 ||
              std::string_view("-_./:=@,+%").find(c) != std::string_view::npos);
   });
-}
-
-std::filesystem::path self_directory() {
-  std::error_code error;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::filesystem::path() : self.parent_path();
 }
 
 }  // namespace

@@ -300,4 +300,20 @@ static int report_outcome(const std::string& program, StepContext& context,
   return outcome.ok() ? 0 : static_cast<int>(outcome.error().code);
 }
 
+std::filesystem::path self_directory() {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::filesystem::path() : self.parent_path();
+}
+
+std::filesystem::path step_executable(std::string_view step,
+                                      const std::filesystem::path& self_dir) {
+  std::string name = "switchyard-" + std::string(step);
+  if (!self_dir.empty()) {
+    auto beside = self_dir / name;
+    if (::access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  return find_program(name);
+}
+
 }  // namespace switchyard

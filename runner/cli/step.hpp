@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "runner/core/config.hpp"
 #include "runner/util/result.hpp"
@@ -68,5 +70,12 @@ std::string version_not_alone_message(const std::string& program);
 // or a runner subcommand's full name ("switchyard status").
 int run_step(std::string name, CLI::App& app, CommonOptions& options, int argc, char** argv,
              const StepBody& body);
+
+// The directory of the running executable (/proc/self/exe); empty when unknown.
+std::filesystem::path self_directory();
+
+// The executable for `step` (switchyard-<step>): in `self_dir` first (beside
+// the running `switchyard`), then PATH; empty when neither has it.
+std::filesystem::path step_executable(std::string_view step, const std::filesystem::path& self_dir);
 
 }  // namespace switchyard
