@@ -13,6 +13,7 @@
 #include "runner/core/log.hpp"
 #include "runner/net/http.hpp"
 #include "runner/util/interrupt.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -58,17 +59,9 @@ bool is_token(std::string_view name) {
   });
 }
 
-std::string trimmed(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return "";
-  auto end = text.find_last_not_of(" \t");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
 // Header names whose literal values are secrets too, not only env:NAME ones.
-bool sensitive_header(std::string name) {
-  for (char& c : name)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+bool sensitive_header(std::string_view header) {
+  std::string name = to_lower(header);
   for (const char* word : {"authorization", "cookie", "token", "secret", "key", "password"}) {
     if (name.find(word) != std::string::npos) return true;
   }
@@ -99,13 +92,13 @@ Result<std::pair<std::string, std::string>> parse_header(
     const std::map<std::string, std::string>& environment) {
   std::string subject = "--header";
   auto colon = text.find(':');
-  std::string name = colon == std::string::npos ? "" : trimmed(text.substr(0, colon));
+  std::string name = colon == std::string::npos ? "" : std::string(trim(text.substr(0, colon)));
   if (colon == std::string::npos || !is_token(name)) {
     return usage_error(subject + " #" + std::to_string(index + 1) +
                        ": expected 'Name: value' (a header name, a colon, then the value; "
                        "the value may be env:NAME)");
   }
-  auto value = header_value(subject, name, trimmed(text.substr(colon + 1)), environment);
+  auto value = header_value(subject, name, std::string(trim(text.substr(colon + 1))), environment);
   if (!value) return value.error();
   return std::pair{name, *value};
 }
