@@ -150,7 +150,7 @@ std::uint64_t configured_part_size() {
   if (text == nullptr || *text == '\0') return k_min_part_size;
   char* end = nullptr;
   unsigned long long value = std::strtoull(text, &end, 10);
-  if (end == nullptr || *end != '\0' || value < 64 * 1024) {
+  if (end == nullptr || *end != '\0' || value < 64ULL * 1024) {
     log::warn("SWITCHYARD_S3_PART_SIZE={}: not a byte count of at least 65536; using {}", text,
               k_min_part_size);
     return k_min_part_size;
@@ -207,7 +207,8 @@ struct S3Client::State {
   }
 
   Result<HttpResponse> call(const CallContext& context, std::string method, std::string url,
-                            HttpHeaders headers, ReplayableBody body, std::string payload_hash,
+                            HttpHeaders headers, ReplayableBody body,
+                            const std::string& payload_hash,
                             const std::function<bool(std::string_view)>& sink = {}) {
     auto credential = credentials->get();
     if (!credential) return credential.error();
@@ -608,6 +609,7 @@ Result<S3UploadResult> S3Client::upload_file(const std::string& bucket, const st
   };
   int threads = std::min<int>(m_state->settings.parts_in_flight, static_cast<int>(plan.part_count));
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i)
     workers.emplace_back(worker);
   for (auto& thread : workers)

@@ -18,6 +18,7 @@
 #include "runner/net/http.hpp"
 #include "runner/util/interrupt.hpp"
 #include "runner/util/sha256.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace fs = std::filesystem;
@@ -212,6 +213,18 @@ void stop_slot(Host& host, SlotRecord& slot) {
   slot.warm_until.clear();
 }
 
+// Writes state.json after the command already failed with `error`. A write
+// that fails too is added to the message (it names state.json and what to
+// do), unless the message is already about it, since state.json then no
+// longer says what runs.
+Error save_after_failure(Host& host, Error error) {
+  auto saved = host.save();
+  if (!saved && error.message.find(saved.error().message) == std::string::npos) {
+    error.message += "; " + saved.error().message;
+  }
+  return error;
+}
+
 // Records a switch to `slot` that went through, for a deploy and a rollback
 // alike: the new slot comes back after a reboot, the old slot's version
 // becomes the previous release, and state and history say so. The outcome
@@ -272,9 +285,7 @@ Result<ReleaseInfo> fetch_release(Host& host, const SwitchRequest& request) {
   fs::create_directories(partial, error);
   auto cleanup = [&]() { fs::remove_all(partial, error); };
 
-  std::string expected = request.sha256;
-  for (char& c : expected)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string expected = to_lower(request.sha256);
   auto fetched = fetch_artifact(request.artifact, partial, expected, request.store);
   if (!fetched) {
     cleanup();
@@ -610,26 +621,30 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
       stopped.status = SlotStatus::Stopped;
       return stopped;
     }());
-    (void)host.save();
-    return fail(Error{started.error().code, subject + ": cannot start (" + started.error().message +
-                                                "); " + who_keeps_serving(old_slot)});
+    return fail(save_after_failure(
+        host, Error{started.error().code, subject + ": cannot start (" + started.error().message +
+                                              "); " + who_keeps_serving(old_slot)}));
   }
-  test_pause("spawned");
-  slot.pid = started->pid;
-  slot.start_ticks = started->start_ticks;
-  if (!started->log_file.empty()) slot.log_file = started->log_file;
-  host.state().put(slot);
-  if (auto saved = host.save(); !saved) return fail(saved.error());
-  durations_ms.emplace_back("boot", elapsed_ms(boot_start));
-  test_pause("started");
 
   // Stops the new slot and gives the error back: the old one keeps serving.
   auto abandon_new_slot = [&](Error error) -> Error {
     stop_slot(host, slot);
     host.state().put(slot);
-    (void)host.save();
-    return fail(std::move(error));
+    return fail(save_after_failure(host, std::move(error)));
   };
+
+  test_pause("spawned");
+  slot.pid = started->pid;
+  slot.start_ticks = started->start_ticks;
+  if (!started->log_file.empty()) slot.log_file = started->log_file;
+  host.state().put(slot);
+  if (auto saved = host.save(); !saved) {
+    return abandon_new_slot(
+        Error{saved.error().code,
+              saved.error().message + "; stopped " + subject + "; " + who_keeps_serving(old_slot)});
+  }
+  durations_ms.emplace_back("boot", elapsed_ms(boot_start));
+  test_pause("started");
 
   // Gate on health, aimed at the new slot directly.
   auto health_start = Clock::now();
@@ -675,7 +690,14 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
     old_slot->warm_until = utc_now();
     host.state().put(*old_slot);
   }
-  if (auto saved = host.save(); !saved) log::warn("{}", saved.error().message);
+  // A release state.json does not record would be unknown to the next
+  // deploy and to rollback: nginx goes back and the new slot stops.
+  if (auto saved = host.save(); !saved) {
+    std::string back = switch_back(host, old_port, old_slot);
+    return abandon_new_slot(
+        failure(saved.error().message + "; " + subject + " is not recorded, so it was stopped" +
+                (back.empty() ? "" : "; " + back) + "; " + who_keeps_serving(old_slot)));
+  }
   test_pause("switched");
 
   // Confirm through nginx that the new version answers; else switch back.
@@ -791,17 +813,22 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
     old_slot->warm_until = utc_now();
     host.state().put(*old_slot);
   }
-  (void)host.save();
-  if (auto confirmed = confirm_through_nginx(host, release, port); !confirmed) {
+  // Goes back to the slot that was live; the warm one stays warm, until it
+  // was to expire anyway.
+  auto go_back = [&](std::string message) -> Error {
     std::string back = switch_back(host, old_port, old_slot);
-    // It stays warm, until it was to expire anyway.
     warm.status = SlotStatus::Warm;
     warm.warm_until = warm_until;
     host.state().put(warm);
-    (void)host.save();
-    std::string message = confirmed.error().message;
     if (!back.empty()) message += "; " + back;
-    return attempt.fail(failure(message + "; " + who_keeps_serving(old_slot)));
+    return attempt.fail(
+        save_after_failure(host, failure(message + "; " + who_keeps_serving(old_slot))));
+  };
+  if (auto saved = host.save(); !saved) {
+    return go_back(saved.error().message + "; " + subject + " is not recorded, so it stays warm");
+  }
+  if (auto confirmed = confirm_through_nginx(host, release, port); !confirmed) {
+    return go_back(confirmed.error().message);
   }
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
 

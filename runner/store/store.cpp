@@ -33,11 +33,13 @@ Error different_artifact_stored(const Location& artifact, std::string_view versi
 }
 
 // What an earlier push left under the artifact's key. A manifest written
-// last means that push completed; one that does not parse counts as
-// different bytes (it can be replaced with --force).
+// last means that push completed; one that does not parse (a usage error
+// that names the manifest itself, unlike a missing bucket or a denied read)
+// counts as different bytes, so --force can replace it.
 Result<std::optional<Manifest>> stored_manifest(ArtifactStore& store, const Location& artifact) {
   auto stored = store.manifest(artifact);
-  if (!stored && stored.error().code == ExitCode::Usage) {
+  if (!stored && stored.error().code == ExitCode::Usage &&
+      stored.error().message.starts_with(artifact.manifest_beside().subject() + ": ")) {
     return std::optional<Manifest>(Manifest{});
   }
   return stored;

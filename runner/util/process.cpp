@@ -38,9 +38,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The output kept for error messages ("the build's last lines").
-constexpr std::size_t k_tail_bytes = 8 * 1024;
+constexpr std::size_t k_tail_bytes = std::size_t{8} * 1024;
 // A "line" without a newline is cut here so a runaway writer cannot grow memory.
-constexpr std::size_t k_max_line = 64 * 1024;
+constexpr std::size_t k_max_line = std::size_t{64} * 1024;
 // After the direct child exits, how long a grandchild that still holds the
 // output pipes may keep us reading (`sh -c 'server &'` must not hang us).
 constexpr auto k_drain_after_exit = std::chrono::milliseconds(200);
@@ -301,7 +301,7 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const LineHandler& o
   const auto deadline = Clock::now() + spec.timeout;
   std::optional<Clock::time_point> stop_reading_at;
   bool exited = false;
-  std::array<char, 16 * 1024> buffer{};
+  std::array<char, std::size_t{16} * 1024> buffer{};
 
   // The timeout kills the group at once. An interrupt (Ctrl-C reaches only
   // the foreground group, not this child's) asks it to stop first.
@@ -421,8 +421,9 @@ Result<pid_t> spawn_detached(const ProcessSpec& spec, const std::filesystem::pat
 
   std::vector<std::string> argv_strings = spec.argv;
   std::vector<std::string> env_strings;
+  env_strings.reserve(environment_map.size());
   for (const auto& [name, value] : environment_map)
-    env_strings.push_back(name + "=" + value);
+    env_strings.push_back(std::string(name).append("=").append(value));
   auto argv = c_strings(argv_strings);
   auto envp = c_strings(env_strings);
   std::string program_string = program->string();

@@ -14,6 +14,7 @@
 #include "runner/net/health_settings.hpp"
 #include "runner/net/http.hpp"
 #include "runner/util/interrupt.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard::steps::verify_health {
 namespace {
@@ -25,17 +26,9 @@ bool is_token(std::string_view name) {
   });
 }
 
-std::string trimmed(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return "";
-  auto end = text.find_last_not_of(" \t");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
 // Header names whose literal values are secrets too, not only env:NAME ones.
-bool sensitive_header(std::string name) {
-  for (char& c : name)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+bool sensitive_header(std::string_view header) {
+  std::string name = to_lower(header);
   for (const char* word : {"authorization", "cookie", "token", "secret", "key", "password"}) {
     if (name.find(word) != std::string::npos) return true;
   }

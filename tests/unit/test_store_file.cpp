@@ -120,6 +120,22 @@ TEST_F(StoreFileTest, ForceReplacesTheStoredBytes) {
   EXPECT_EQ(read_manifest(manifest_path_for(stored))->sha256, sha256_hex("jar bytes v2, rebuilt"));
 }
 
+TEST_F(StoreFileTest, ADamagedStoredManifestCountsAsOtherBytes) {
+  auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
+  ASSERT_TRUE(push(jar, manifest_for(jar)).ok());
+  auto stored = m_root / "store/hello/1.0.0-abc/hello.jar";
+  write(manifest_path_for(stored), "{not json");
+  auto refused = push(jar, manifest_for(jar));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ExitCode::Usage);
+  EXPECT_NE(refused.error().message.find("a different artifact is already stored"),
+            std::string::npos)
+      << refused.error().message;
+  auto forced = push(jar, manifest_for(jar), true);
+  ASSERT_TRUE(forced.ok()) << forced.error().message;
+  EXPECT_EQ(read_manifest(manifest_path_for(stored))->sha256, sha256_hex("jar bytes v1"));
+}
+
 TEST_F(StoreFileTest, AFileThatChangedAfterItsManifestIsRefusedAndNothingIsStored) {
   auto jar = write(m_root / "build/hello.jar", "jar bytes v1");
   auto manifest = manifest_for(jar);
