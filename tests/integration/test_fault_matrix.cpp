@@ -517,8 +517,8 @@ TEST_F(FaultMatrixTest, TwoDeploysAtTheSameInstant) {
   other.join();
   EXPECT_EQ(first.exit_code, 0) << context_of(first);
   EXPECT_EQ(second.exit_code, 0) << context_of(second);
-  bool one_waited = first.err.find("held by pid") != std::string::npos ||
-                    second.err.find("held by pid") != std::string::npos;
+  bool one_waited = first.err.find("; waiting up to 30s") != std::string::npos ||
+                    second.err.find("; waiting up to 30s") != std::string::npos;
   EXPECT_TRUE(one_waited) << first.err << second.err;
   std::string served = m_host->version_through_nginx();
   EXPECT_TRUE(served == "2.0.0" || served == "3.0.0") << served;
