@@ -442,6 +442,11 @@ TEST_P(BrokenStateTest, IsReportedKeptAndNeverOverwritten) {
   EXPECT_FALSE(nginx_harness::wait_listening(m_host->port(0), 300ms)) << "a slot was started";
   EXPECT_EQ(m_host->version_through_nginx(), "1.0.0");
   expect_no_failed_request(*traffic);
+  // Put the good file back, so the harness finds the slot to stop.
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << whole;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(TruncatedOrNotJson, BrokenStateTest,
