@@ -173,16 +173,28 @@ wait_ready() {
 # script started, which run detached from this shell. Only for ports this
 # run picked free itself, so what listens there is its own.
 stop_listeners() {
-  local port pid
+  local port pid group
+  # A slot runs in its own process group under its supervisor (which would
+  # start a killed service again): signal the whole group, as a stop does.
   for port in "$@"; do
     for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-      kill -TERM "$pid" 2>/dev/null
+      group=$(ps -o pgid= -p "$pid" | tr -d ' ')
+      if [[ -n $group && $group != "$(ps -o pgid= -p $$ | tr -d ' ')" ]]; then
+        kill -TERM -- "-$group" 2>/dev/null
+      else
+        kill -TERM "$pid" 2>/dev/null
+      fi
     done
   done
   for port in "$@"; do
     if ! wait_port_free "$port" 10 2>/dev/null; then
       for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-        kill -KILL "$pid" 2>/dev/null
+        group=$(ps -o pgid= -p "$pid" | tr -d ' ')
+        if [[ -n $group && $group != "$(ps -o pgid= -p $$ | tr -d ' ')" ]]; then
+          kill -KILL -- "-$group" 2>/dev/null
+        else
+          kill -KILL "$pid" 2>/dev/null
+        fi
       done
     fi
   done

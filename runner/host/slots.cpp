@@ -132,7 +132,8 @@ class ProcessSlotRunner : public SlotRunner {
     // live; a program that cannot be found is reported by starting it bare.
     auto status_file = supervisor_status_file(launch.log_file);
     fs::remove(status_file, error);
-    if (!find_program(spec.argv.front()).empty() || spec.argv.front().find('/') != std::string::npos) {
+    if (!find_program(spec.argv.front()).empty() ||
+        spec.argv.front().find('/') != std::string::npos) {
       if (auto supervised = supervised_command(spec.argv, status_file)) spec.argv = *supervised;
     }
     auto pid = spawn_detached(spec, launch.log_file);

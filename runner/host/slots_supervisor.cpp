@@ -26,9 +26,15 @@ namespace {
 volatile std::sig_atomic_t g_armed = 0;
 volatile std::sig_atomic_t g_stop_signal = 0;
 
-void on_arm(int) { g_armed = 1; }
-void on_disarm(int) { g_armed = 0; }
-void on_stop(int signal_number) { g_stop_signal = signal_number; }
+void on_arm(int) {
+  g_armed = 1;
+}
+void on_disarm(int) {
+  g_armed = 0;
+}
+void on_stop(int signal_number) {
+  g_stop_signal = signal_number;
+}
 
 void install(int signal_number, void (*handler)(int)) {
   struct sigaction action {};
@@ -205,7 +211,8 @@ int supervise_slot(const std::vector<std::string>& service, const fs::path& stat
 
     // The live slot's service died: bring it back, waiting longer each time
     // it dies again soon after a restart.
-    restarts_in_a_row = std::chrono::steady_clock::now() - started_at > 60s ? 1 : restarts_in_a_row + 1;
+    restarts_in_a_row =
+        std::chrono::steady_clock::now() - started_at > 60s ? 1 : restarts_in_a_row + 1;
     ++status.restarts;
     status.service_pid = 0;
     status.last_exit = describe_exit(wait_status);
@@ -213,9 +220,9 @@ int supervise_slot(const std::vector<std::string>& service, const fs::path& stat
     status.armed = true;
     write_status(status_file, status);
     auto delay = restart_backoff(restarts_in_a_row);
-    std::cerr << "switchyard supervisor: " << service.front() << " (pid " << child << ") ended with "
-              << status.last_exit << "; restarting it in " << format_duration(delay) << " (restart "
-              << status.restarts << ")" << std::endl;
+    std::cerr << "switchyard supervisor: " << service.front() << " (pid " << child
+              << ") ended with " << status.last_exit << "; restarting it in "
+              << format_duration(delay) << " (restart " << status.restarts << ")" << std::endl;
     sleep_unless_stopped(delay);
     if (g_stop_signal != 0) return exit_code_of(wait_status);
   }

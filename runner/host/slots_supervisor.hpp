@@ -26,10 +26,10 @@ inline constexpr std::string_view k_supervise_command = "supervise-slot";
 // What `switchyard status` shows of a supervised slot, kept by the
 // supervisor in a small JSON file beside the slot's log.
 struct SupervisorStatus {
-  bool armed = false;     // restarts the service when it exits
-  int restarts = 0;       // how often it did
-  pid_t service_pid = 0;  // the service's process now, 0 while restarting
-  std::string last_exit;  // "signal 9 (Killed)", "exit 1", "" before any
+  bool armed = false;        // restarts the service when it exits
+  int restarts = 0;          // how often it did
+  pid_t service_pid = 0;     // the service's process now, 0 while restarting
+  std::string last_exit;     // "signal 9 (Killed)", "exit 1", "" before any
   std::string last_exit_at;  // UTC time of that exit
 };
 

@@ -392,7 +392,9 @@ std::string last_health_answer(const HealthReport& report) {
 }
 
 #ifdef SWITCHYARD_TEST_SEAMS
-bool test_seams_compiled() { return true; }
+bool test_seams_compiled() {
+  return true;
+}
 
 void test_pause(std::string_view phase) {
   const char* at = std::getenv("SWITCHYARD_TEST_PAUSE_AT");
@@ -403,7 +405,9 @@ void test_pause(std::string_view phase) {
 }
 #else
 // A release build: the environment variable means nothing.
-bool test_seams_compiled() { return false; }
+bool test_seams_compiled() {
+  return false;
+}
 void test_pause(std::string_view) {}
 #endif
 

@@ -258,13 +258,13 @@ Result<std::map<std::string, std::string>> header_entries(const std::vector<std:
   for (std::size_t i = 0; i < headers.size(); ++i) {
     const std::string& text = headers[i];
     auto colon = text.find(':');
-    std::string name = colon == std::string::npos ? "" : trimmed(text.substr(0, colon));
+    std::string name = colon == std::string::npos ? "" : std::string(trim(text.substr(0, colon)));
     if (colon == std::string::npos || !is_token(name)) {
       return usage_error("--header #" + std::to_string(i + 1) +
                          ": expected 'Name: value' (a header name, a colon, then the value; "
                          "the value may be env:NAME)");
     }
-    entries[name] = trimmed(text.substr(colon + 1));
+    entries[name] = std::string(trim(text.substr(colon + 1)));
   }
   return entries;
 }
