@@ -440,7 +440,8 @@ Result<DeploySettings> load_deploy_settings(const Config& config, const fs::path
   if (settings.via == Via::Local) {
     // One box: this machine, whatever deploy.hosts says for other environments.
     settings.hosts = {HostAddress{"local", "", "localhost", 0}};
-  } else if (settings.hosts.empty()) {
+  } else if (settings.via == Via::Ssh && settings.hosts.empty()) {
+    // CodeDeploy finds its instances through the deployment group instead.
     return usage_error(
         "deploy.hosts: empty; list the hosts (deploy.hosts: [deploy@web1]) or pass "
         "--host USER@HOST");

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (equals == std::string::npos) continue;
     // Flags name schema keys only (the step frame maps them); others are a bug.
     if (find_config_key(line.substr(0, equals)) == nullptr) continue;
-    options.flags[line.substr(0, equals)] = line.substr(equals + 1);
+    options.flags.values[line.substr(0, equals)] = line.substr(equals + 1);
   }
   auto choice = fuzz::lines(parts[3]);
   if (!choice.empty()) options.environment = choice[0];
