@@ -508,22 +508,22 @@ TEST(VerifyHealthUsage, MalformedInputExitsTwoNamingTheFlag) {
        "URL ftp://127.0.0.1/health: not an http:// or https:// URL; write the whole URL, e.g. "
        "http://127.0.0.1:8080/actuator/health"},
       {{"--timeout", "5x", url},
-       "--timeout: health.timeout: '5x' is not a duration; write it like 250ms, 30s, 2m or "
+       "--timeout: health.timeout: '5x': not a duration; write it like 250ms, 30s, 2m or "
        "1h30m"},
-      {{"--interval", "0s", url}, "--interval: health.interval: '0s' must be longer than 0"},
+      {{"--interval", "0s", url},
+       "--interval: health.interval: '0s' is out of range; use at least 1ms"},
       {{"--request-timeout", "30", url},
-       "--request-timeout: health.request_timeout: '30' is not a duration; write it like "
+       "--request-timeout: health.request_timeout: '30': not a duration; write it like "
        "250ms, 30s, 2m or 1h30m"},
       {{"--expect-status", "2xx", url},
        "--expect-status: health.expect_status: '2xx' is not a whole number"},
       {{"--expect-status", "600", url},
-       "--expect-status: health.expect_status: '600': not an HTTP status code; write one from "
-       "100 to 599, e.g. 200"},
+       "--expect-status: health.expect_status: '600' is out of range; use from 100 to 599"},
       {{"--expect-json", "status", url},
        "--expect-json: health.expect_json: 'status': expected PATH=VALUE, e.g. status=UP or "
        "/components/db/status=UP"},
       {{"--successes", "0", url},
-       "--successes: health.successes: '0': expected a whole number of at least 1"},
+       "--successes: health.successes: '0' is out of range; use from 1 to 999999"},
       {{"--timeout", "", url},
        "switchyard-verify-health: --timeout: empty value; give it a value or leave the flag out"},
       {{"--timeout=", url},

@@ -150,7 +150,7 @@ TEST(MakeHealthCheck, BadSettingsNameWhereTheyCameFrom) {
                          .string();
   EXPECT_EQ(usage_message(check_for({k_url}, "health:\n  timeout: 5x\n")),
             file +
-                ":2: health.timeout: '5x' is not a duration; write it like 250ms, 30s, 2m or "
+                ":2: health.timeout: '5x': not a duration; write it like 250ms, 30s, 2m or "
                 "1h30m");
   EXPECT_EQ(usage_message(check_for({}, "verify:\n  url: localhost:80\n")),
             file +
@@ -183,20 +183,20 @@ TEST(MakeHealthCheck, UrlsMustBeHttpOrHttps) {
 
 TEST(MakeHealthCheck, DurationsMustParseAndBePositive) {
   EXPECT_EQ(usage_message(check_for({k_url, "--timeout", "5x"})),
-            "--timeout: health.timeout: '5x' is not a duration; write it like 250ms, 30s, 2m or "
+            "--timeout: health.timeout: '5x': not a duration; write it like 250ms, 30s, 2m or "
             "1h30m");
   EXPECT_EQ(usage_message(check_for({k_url, "--request-timeout", "2"})),
-            "--request-timeout: health.request_timeout: '2' is not a duration; write it like "
+            "--request-timeout: health.request_timeout: '2': not a duration; write it like "
             "250ms, 30s, 2m or 1h30m");
   EXPECT_EQ(usage_message(check_for({k_url, "--interval", "0ms"})),
-            "--interval: health.interval: '0ms' must be longer than 0");
+            "--interval: health.interval: '0ms' is out of range; use at least 1ms");
 }
 
 TEST(MakeHealthCheck, ExpectStatusMustBeAStatusCode) {
   for (const char* bad : {"99", "600", "2000"}) {
     EXPECT_EQ(usage_message(check_for({k_url, "--expect-status", bad})),
               std::string("--expect-status: health.expect_status: '") + bad +
-                  "': not an HTTP status code; write one from 100 to 599, e.g. 200");
+                  "' is out of range; use from 100 to 599");
   }
   for (const char* bad : {"2xx", "abc"}) {
     EXPECT_EQ(
@@ -219,7 +219,7 @@ TEST(MakeHealthCheck, SuccessesMustBeAtLeastOne) {
   for (const char* bad : {"0", "-1"}) {
     EXPECT_EQ(usage_message(check_for({k_url, std::string("--successes=") + bad})),
               std::string("--successes: health.successes: '") + bad +
-                  "': expected a whole number of at least 1");
+                  "' is out of range; use from 1 to 999999");
   }
   for (const char* bad : {"x", "1.5"}) {
     EXPECT_EQ(usage_message(check_for({k_url, "--successes", bad})),
