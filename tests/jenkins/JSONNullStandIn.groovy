@@ -6,7 +6,3 @@ class JSONNullStandIn {
   static final JSONNullStandIn INSTANCE = new JSONNullStandIn()
   String toString() { return 'null' }
 }
-
-/** net.sf.json.JSONObject, as readJSON returns it without returnPojo. */
-class JSONObjectStandIn extends LinkedHashMap {
-}
