@@ -185,7 +185,7 @@ TEST_P(SecretsEndToEndTest, NoSentinelReachesAnyOutput) {
   std::vector<std::pair<std::string, StepRun>> runs;
   CommandLineWatch watch;
   runs.emplace_back("push-artifact", m_host->run("push-artifact",
-                                                 {"--store", "s3://artifacts/team", "--version",
+                                                 {"--store", "s3://artifacts/team", "--release",
                                                   "2.0.0", "--json", jar->string()},
                                                  environment));
   ASSERT_EQ(runs.back().second.exit_code, 0) << context_of(runs.back().second);
