@@ -103,6 +103,11 @@ class PipelineStandIn {
       if (binding.type == 'sshUserPrivateKey') {
         // credentials-binding writes the key to a file and sets keyFileVariable to its path.
         File keyFile = File.createTempFile('ssh-key', '', tmpDirectory())
+        // Owner-only, as the plugin writes it (ssh refuses a key others can read).
+        keyFile.setReadable(false, false)
+        keyFile.setReadable(true, true)
+        keyFile.setWritable(false, false)
+        keyFile.setWritable(true, true)
         keyFile.text = secret
         layer[binding.keyFileVariable] = keyFile.path
       } else if (binding.type == 'file') {
