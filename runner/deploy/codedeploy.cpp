@@ -19,14 +19,6 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t k_max_description = 255;
 
-// Reads `key` into `target`, or returns its error.
-#define SWITCHYARD_CODEDEPLOY_READ(target, expression) \
-  do {                                                 \
-    auto value_ = (expression);                        \
-    if (!value_) return value_.error();                \
-    target = std::move(*value_);                       \
-  } while (false)
-
 // A directory removed when it goes out of scope (unless the caller gave one).
 class WorkDirectory {
  public:
@@ -445,20 +437,20 @@ CodeDeployOutcome follow_deployment(CodeDeployClient& client, CodeDeployOutcome 
 
 Result<CodeDeployConfig> load_codedeploy_config(const Config& config) {
   CodeDeployConfig out;
-  SWITCHYARD_CODEDEPLOY_READ(out.application, config.string("deploy.codedeploy.application"));
-  SWITCHYARD_CODEDEPLOY_READ(out.deployment_group,
+  SWITCHYARD_READ(out.application, config.string("deploy.codedeploy.application"));
+  SWITCHYARD_READ(out.deployment_group,
                              config.string("deploy.codedeploy.deployment_group"));
-  SWITCHYARD_CODEDEPLOY_READ(out.bundle_store, config.string("deploy.codedeploy.bundle_store"));
-  SWITCHYARD_CODEDEPLOY_READ(out.deployment_config,
+  SWITCHYARD_READ(out.bundle_store, config.string("deploy.codedeploy.bundle_store"));
+  SWITCHYARD_READ(out.deployment_config,
                              config.string("deploy.codedeploy.deployment_config"));
-  SWITCHYARD_CODEDEPLOY_READ(out.file_exists_behavior,
+  SWITCHYARD_READ(out.file_exists_behavior,
                              config.string("deploy.codedeploy.file_exists_behavior"));
-  SWITCHYARD_CODEDEPLOY_READ(out.wait, config.duration("deploy.codedeploy.wait"));
-  SWITCHYARD_CODEDEPLOY_READ(out.region, config.string("deploy.codedeploy.region"));
-  SWITCHYARD_CODEDEPLOY_READ(out.endpoint, config.string("deploy.codedeploy.endpoint"));
-  SWITCHYARD_CODEDEPLOY_READ(out.store_endpoint, config.string("artifact.endpoint"));
-  SWITCHYARD_CODEDEPLOY_READ(out.store_region, config.string("artifact.region"));
-  SWITCHYARD_CODEDEPLOY_READ(out.profile, config.string("artifact.profile"));
+  SWITCHYARD_READ(out.wait, config.duration("deploy.codedeploy.wait"));
+  SWITCHYARD_READ(out.region, config.string("deploy.codedeploy.region"));
+  SWITCHYARD_READ(out.endpoint, config.string("deploy.codedeploy.endpoint"));
+  SWITCHYARD_READ(out.store_endpoint, config.string("artifact.endpoint"));
+  SWITCHYARD_READ(out.store_region, config.string("artifact.region"));
+  SWITCHYARD_READ(out.profile, config.string("artifact.profile"));
   if (out.region.empty()) out.region = out.store_region;
 
   for (auto [key, value] : {std::pair{"deploy.codedeploy.application", &out.application},
@@ -471,7 +463,7 @@ Result<CodeDeployConfig> load_codedeploy_config(const Config& config) {
   }
   if (out.bundle_store.empty()) {
     std::string store;
-    SWITCHYARD_CODEDEPLOY_READ(store, config.string("artifact.store"));
+    SWITCHYARD_READ(store, config.string("artifact.store"));
     if (!store.starts_with("s3://")) {
       return usage_error(
           "deploy.codedeploy.bundle_store: not set and artifact.store is not s3://; set it to "

@@ -416,14 +416,6 @@ Result<Via> parse_via(std::string_view text) {
                      "\" is not a way to deploy; use local, ssh or codedeploy");
 }
 
-// Assigns the value of `expression` to `target`, or returns its error.
-#define SWITCHYARD_READ(target, expression) \
-  do {                                      \
-    auto value_ = (expression);             \
-    if (!value_) return value_.error();     \
-    target = std::move(*value_);            \
-  } while (false)
-
 Result<DeploySettings> load_deploy_settings(const Config& config, const fs::path& config_directory,
                                             const std::map<std::string, std::string>& environment) {
   DeploySettings settings;

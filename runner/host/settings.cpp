@@ -8,14 +8,6 @@
 
 namespace switchyard {
 
-// Assigns the value of `expression` to `target`, or returns its error.
-#define SWITCHYARD_READ(target, expression) \
-  do {                                      \
-    auto value_ = (expression);             \
-    if (!value_) return value_.error();     \
-    target = std::move(*value_);            \
-  } while (false)
-
 std::string HostSettings::slot_name(int port) const {
   if (!ports.empty() && port == ports[0]) return "blue";
   return "green";

@@ -102,3 +102,12 @@ inline constexpr const char* k_exit_codes_help =
     "  130  interrupted\n";
 
 }  // namespace switchyard
+
+// Assigns the value of the Result `expression` to `target`, or returns its
+// error from the enclosing function: for readers of many settings in a row.
+#define SWITCHYARD_READ(target, expression) \
+  do {                                      \
+    auto value_ = (expression);             \
+    if (!value_) return value_.error();     \
+    target = std::move(*value_);            \
+  } while (false)
