@@ -438,13 +438,11 @@ CodeDeployOutcome follow_deployment(CodeDeployClient& client, CodeDeployOutcome 
 Result<CodeDeployConfig> load_codedeploy_config(const Config& config) {
   CodeDeployConfig out;
   SWITCHYARD_READ(out.application, config.string("deploy.codedeploy.application"));
-  SWITCHYARD_READ(out.deployment_group,
-                             config.string("deploy.codedeploy.deployment_group"));
+  SWITCHYARD_READ(out.deployment_group, config.string("deploy.codedeploy.deployment_group"));
   SWITCHYARD_READ(out.bundle_store, config.string("deploy.codedeploy.bundle_store"));
-  SWITCHYARD_READ(out.deployment_config,
-                             config.string("deploy.codedeploy.deployment_config"));
+  SWITCHYARD_READ(out.deployment_config, config.string("deploy.codedeploy.deployment_config"));
   SWITCHYARD_READ(out.file_exists_behavior,
-                             config.string("deploy.codedeploy.file_exists_behavior"));
+                  config.string("deploy.codedeploy.file_exists_behavior"));
   SWITCHYARD_READ(out.wait, config.duration("deploy.codedeploy.wait"));
   SWITCHYARD_READ(out.region, config.string("deploy.codedeploy.region"));
   SWITCHYARD_READ(out.endpoint, config.string("deploy.codedeploy.endpoint"));
