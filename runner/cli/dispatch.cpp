@@ -11,7 +11,6 @@
 #include "runner/cli/init.hpp"
 #include "runner/cli/pipeline.hpp"
 #include "runner/cli/step.hpp"
-#include "runner/cli/step.hpp"
 #include "runner/host/slots_supervisor.hpp"
 #include "runner/util/file_descriptor.hpp"
 #include "runner/util/process.hpp"
