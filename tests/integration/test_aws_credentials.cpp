@@ -26,6 +26,7 @@
 #include "runner/core/log.hpp"
 #include "runner/net/http.hpp"
 #include "tests/support/aws_chain_fixture.hpp"
+#include "tests/support/python_standin.hpp"
 
 extern char** environ;
 
@@ -35,78 +36,17 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-constexpr const char* k_python = "/usr/bin/python3";
+using test_support::k_python;
 constexpr const char* k_role_arn = "arn:aws:iam::123456789012:role/switchyard-deploy";
 constexpr const char* k_web_token = "eyJhbGciOiJSUzI1NiJ9.web-identity-token-0001.sig";
 
-// The stand-in server: started with its stdin and stdout on pipes; it prints
-// its port, and exits when we close its stdin.
-class StandIn {
+// The AWS stand-ins (STS, instance metadata, the SSO portal) of
+// tests/support/aws_standins.py.
+class StandIn : public test_support::PythonStandIn {
  public:
-  StandIn(const fs::path& log, const std::vector<std::string>& flags) : m_log(log) {
-    int to_child[2];
-    int from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0) return;
-    std::vector<std::string> args = {
-        k_python, std::string(SWITCHYARD_SOURCE_DIR) + "/tests/support/aws_standins.py", "--log",
-        log.string()};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
-    posix_spawn_file_actions_addclose(&actions, to_child[1]);
-    posix_spawn_file_actions_addclose(&actions, from_child[0]);
-    int rc = posix_spawn(&m_pid, k_python, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(to_child[0]);
-    close(from_child[1]);
-    m_stdin = to_child[1];
-    fcntl(m_stdin, F_SETFD, FD_CLOEXEC);
-    if (rc != 0) {
-      m_pid = -1;
-      close(from_child[0]);
-      return;
-    }
-    std::string line;
-    char c = 0;
-    while (read(from_child[0], &c, 1) == 1 && c != '\n')
-      line += c;
-    close(from_child[0]);
-    m_port = line.empty() ? 0 : std::stoi(line);
-  }
-  ~StandIn() {
-    if (m_stdin >= 0) close(m_stdin);
-    if (m_pid > 0) {
-      int status = 0;
-      waitpid(m_pid, &status, 0);
-    }
-  }
-  StandIn(const StandIn&) = delete;
-  StandIn& operator=(const StandIn&) = delete;
-
-  int port() const { return m_port; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
-  // Every request it received, in order.
-  std::vector<json::object> requests() const {
-    std::vector<json::object> out;
-    std::ifstream in(m_log);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) out.push_back(json::parse(line).as_object());
-    }
-    return out;
-  }
-
- private:
-  fs::path m_log;
-  pid_t m_pid = -1;
-  int m_stdin = -1;
-  int m_port = 0;
+  StandIn(const fs::path& log, const std::vector<std::string>& flags)
+      : PythonStandIn(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/support/aws_standins.py", log,
+                      flags) {}
 };
 
 std::string str(const json::object& object, const char* key) {
