@@ -13,6 +13,7 @@
 #include "runner/core/branch.hpp"
 #include "runner/core/ci.hpp"
 #include "runner/core/log.hpp"
+#include "runner/deploy/shell_quote.hpp"
 #include "runner/util/atomic_file.hpp"
 #include "runner/util/process.hpp"
 
@@ -423,19 +424,9 @@ std::string display_command(const std::vector<std::string>& command) {
   std::string text;
   for (const auto& word : command) {
     if (!text.empty()) text += ' ';
-    if (!word_needs_quotes(word)) {
-      text += word;
-      continue;
-    }
-    text += '\'';
-    for (char c : word) {
-      if (c == '\'') {
-        text += "'\\''";
-      } else {
-        text += c;
-      }
-    }
-    text += '\'';
+    // Plain words stay bare so the line reads as typed; the rest are quoted
+    // the one way request-deploy quotes for a remote shell.
+    text += word_needs_quotes(word) ? shell_quote(word) : word;
   }
   return text;
 }
