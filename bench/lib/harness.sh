@@ -173,30 +173,35 @@ wait_ready() {
 # script started, which run detached from this shell. Only for ports this
 # run picked free itself, so what listens there is its own.
 stop_listeners() {
-  local port pid group
+  local port pid group self_group deadline
+  local -a groups=() pids=()
+  self_group=$(ps -o pgid= -p $$ | tr -d ' ')
   # A slot runs in its own process group under its supervisor (which would
-  # start a killed service again): signal the whole group, as a stop does.
+  # start a killed service again): signal the whole group, as a stop does,
+  # and wait until every process in it is gone, not only the listener.
   for port in "$@"; do
     for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
       group=$(ps -o pgid= -p "$pid" | tr -d ' ')
-      if [[ -n $group && $group != "$(ps -o pgid= -p $$ | tr -d ' ')" ]]; then
+      if [[ -n $group && $group != "$self_group" ]]; then
+        groups+=("$group")
         kill -TERM -- "-$group" 2>/dev/null
       else
+        pids+=("$pid")
         kill -TERM "$pid" 2>/dev/null
       fi
     done
   done
+  deadline=$((SECONDS + 10))
+  for group in "${groups[@]}"; do
+    while kill -0 -- "-$group" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL -- "-$group" 2>/dev/null
+  done
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
   for port in "$@"; do
-    if ! wait_port_free "$port" 10 2>/dev/null; then
-      for pid in $(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-        group=$(ps -o pgid= -p "$pid" | tr -d ' ')
-        if [[ -n $group && $group != "$(ps -o pgid= -p $$ | tr -d ' ')" ]]; then
-          kill -KILL -- "-$group" 2>/dev/null
-        else
-          kill -KILL "$pid" 2>/dev/null
-        fi
-      done
-    fi
+    wait_port_free "$port" 10 2>/dev/null || true
   done
 }
 
