@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # bench/pipeline.sh [--build DIR] [--runs N] [--out DIR]
 #
+#   --build DIR  the build tree with switchyard and its steps (default build)
+#   --runs N     runs, each both ways (default 5)
+#   --out DIR    where the report goes (default a new /tmp directory)
+#
 # The whole pipeline for the sample service, from a clean clone to the new
 # version answering through the host's nginx: `switchyard run` beside the
 # users' hand-written pipeline, in the same run (issue 14).
@@ -23,13 +27,15 @@
 # Every run prints total and per-phase wall ms of both, the load average at
 # the start and end of each pipeline, and whether the new version answered
 # through nginx afterwards (checked again by this script). Writes
-# OUT/results.json and OUT/summary.md (OUT defaults to a new /tmp directory).
+# OUT/results.json and OUT/summary.md, and each pipeline's log (and
+# `switchyard run --json` result) in OUT/run-N-WAY/ (OUT defaults to a new
+# /tmp directory).
 # Needs root (namespaces), mvn, java, node, aws, git. Exit 0 when every
 # pipeline ended with the new version answering, 1 when one did not, 2 bad
 # usage, 3 a peer is missing.
 set -euo pipefail
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 build_dir=build
 runs=5
 out=""
@@ -44,7 +50,8 @@ while (($#)); do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench/pipeline.sh: --runs $runs: expected a positive number" >&2; exit 2; }
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
-build_dir=$(cd "$build_dir" && pwd) || exit 2
+[[ -d $build_dir ]] || { echo "bench/pipeline.sh: --build $build_dir: no such directory; pass the build tree" >&2; exit 2; }
+build_dir=$(cd "$build_dir" && pwd)
 for tool in mvn java node git scp curl; do
   command -v "$tool" >/dev/null || { echo "bench/pipeline.sh: $tool: not installed (scripts/setup installs it)" >&2; exit 3; }
 done
@@ -67,6 +74,8 @@ source "$source_dir/bench/lib/harness.sh"
 source "$source_dir/tests/support/s3rver.sh"
 # shellcheck source=tests/support/fleet_hosts.sh
 source "$source_dir/tests/support/fleet_hosts.sh"
+# shellcheck source=bench/lib/fleet_config.sh
+source "$source_dir/bench/lib/fleet_config.sh"
 s3rver_pid=""
 # Runs whatever failed first: errexit is off here, so the host is always removed.
 cleanup() {
@@ -137,27 +146,8 @@ health:
   interval: 100ms
 verify:
   url: http://$host_ip/actuator/health
-target:
-  start_command: [java, ${java_opts// /, }, -jar, "{artifact}", "--server.port={port}"]
-  drain_timeout: 5s
-  stop_grace: 5s
-  lock_timeout: 10s
-  keep_releases: 3
-  nginx:
-    mode: reload
-    binary: /usr/sbin/nginx
-    prefix: /var/lib/switchyard/nginx
-    conf: /var/lib/switchyard/nginx/nginx.conf
-    pid_file: /var/lib/switchyard/nginx/nginx.pid
-    include: /var/lib/switchyard/nginx/service_port.inc
-    url: http://127.0.0.1/
-    confirm_timeout: 30s
-deploy:
-  via: ssh
-  hosts: [$host]
-  remote_bin: $build_dir/switchyard
-  ssh: {identity_file: $fleet_key, known_hosts: $fleet_known_hosts}
 YAML
+fleet_reload_sections "${java_opts// /, }" "$host" >>"$dev/switchyard.yml"
 git_as_dev() { git -C "$dev" -c user.email=dev@example.org -c user.name=dev "$@"; }
 git init -q --bare -b main "$repo"
 git -C "$dev" init -q -b main
@@ -284,10 +274,12 @@ for ((run = 1; run <= runs; run++)); do
   for way in switchyard users; do
     "${way}_pipeline" "$run" "$version"
     echo "$record" >>"$out/runs.jsonl"
+    mkdir -p "$out/run-$run-$way"
+    cp "$work/run-$run-$way"/*.* "$out/run-$run-$way/"
     /usr/bin/python3 "$source_dir/bench/lib/pipeline_report.py" row "$record"
   done
 done
 
 /usr/bin/python3 "$source_dir/bench/lib/pipeline_report.py" report "$out/runs.jsonl" "$out" \
   "bench/pipeline.sh --build $build_dir --runs $runs" "$started" \
-  "nproc $(nproc), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(mvn -B -v 2>/dev/null | head -1); $(java -version 2>&1 | head -1); $("$aws" --version 2>&1 | cut -d' ' -f1); $(/usr/sbin/nginx -v 2>&1)"
+  "nproc $(nproc), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(mvn -B -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'); $(java -version 2>&1 | head -1); $("$aws" --version 2>&1 | cut -d' ' -f1); $(/usr/sbin/nginx -v 2>&1)"

@@ -37,6 +37,7 @@ fi
 unset GITHUB_ACTIONS JENKINS_URL
 export FLEET_NGINX_MODE=reload  # the baseline script rewrites an include
 source "$source_dir/tests/support/fleet_hosts.sh"
+source "$source_dir/bench/lib/fleet_config.sh"
 trap fleet_teardown EXIT
 fleet_setup 4
 cd "$fleet_dir"
@@ -45,30 +46,10 @@ cp "$jar" ci/hello-service.jar
 sha=$(sha256sum ci/hello-service.jar | cut -d' ' -f1)
 java_opts="-XX:TieredStopAtLevel=1, -XX:+UseSerialGC, -Xshare:auto, -Xmx128m"
 
-cat >ci/switchyard.yml <<YAML
-app: hello
-health: {timeout: 120s, interval: 100ms}
-target:
-  start_command: [java, $java_opts, -jar, "{artifact}", "--server.port={port}"]
-  drain_timeout: 5s
-  stop_grace: 5s
-  lock_timeout: 10s
-  keep_releases: 3
-  nginx:
-    mode: reload
-    binary: /usr/sbin/nginx
-    prefix: /var/lib/switchyard/nginx
-    conf: /var/lib/switchyard/nginx/nginx.conf
-    pid_file: /var/lib/switchyard/nginx/nginx.pid
-    include: /var/lib/switchyard/nginx/service_port.inc
-    url: http://127.0.0.1/
-    confirm_timeout: 30s
-deploy:
-  via: ssh
-  hosts: [${fleet_address[1]}, ${fleet_address[2]}, ${fleet_address[3]}, ${fleet_address[4]}]
-  remote_bin: $build_dir/switchyard
-  ssh: {identity_file: $fleet_key, known_hosts: $fleet_known_hosts}
-YAML
+{
+  printf 'app: hello\nhealth: {timeout: 120s, interval: 100ms}\n'
+  fleet_reload_sections "$java_opts" "${fleet_address[@]}"
+} >ci/switchyard.yml
 bin=$build_dir/switchyard-request-deploy
 label=0
 now_ms() { date +%s%3N; }
