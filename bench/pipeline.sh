@@ -77,7 +77,8 @@ source "$source_dir/tests/support/fleet_hosts.sh"
 # shellcheck source=bench/lib/fleet_config.sh
 source "$source_dir/bench/lib/fleet_config.sh"
 s3rver_pid=""
-# Runs whatever failed first: errexit is off here, so the host is always removed.
+# The EXIT trap. errexit is off inside it, so a failed kill or wait cannot
+# skip removing the host.
 cleanup() {
   set +e
   if [[ -n $s3rver_pid ]]; then
@@ -280,6 +281,7 @@ for ((run = 1; run <= runs; run++)); do
   done
 done
 
+echo "bench/pipeline.sh: the report and every pipeline's log go to $out" >&2
 /usr/bin/python3 "$source_dir/bench/lib/pipeline_report.py" report "$out/runs.jsonl" "$out" \
   "bench/pipeline.sh --build $build_dir --runs $runs" "$started" \
   "nproc $(nproc), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(mvn -B -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'); $(java -version 2>&1 | head -1); $("$aws" --version 2>&1 | cut -d' ' -f1); $(/usr/sbin/nginx -v 2>&1)"
