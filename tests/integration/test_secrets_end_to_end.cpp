@@ -117,7 +117,7 @@ std::vector<std::string> leaks_in(const std::string& where, const std::string& t
   while (std::getline(lines, line)) {
     if (line.rfind("::add-mask::", 0) == 0) continue;
     for (const auto& sentinel : sentinels) {
-      if (line.find(sentinel) != std::string::npos) found.push_back(where + ": " + line);
+      if (line.find(sentinel) != std::string::npos) found.push_back(where + ": " += line);
     }
   }
   return found;
@@ -332,9 +332,10 @@ TEST_P(SecretsEndToEndTest, NoSentinelReachesAnyOutput) {
 
   // The fetch did use the web identity token.
   bool token_sent = false;
-  for (const auto& request : sts.requests())
+  for (const auto& request : sts.requests()) {
     token_sent |= request.at("body").as_string().find("WebIdentityToken=" + k_web_identity) !=
                   std::string::npos;
+  }
   EXPECT_TRUE(token_sent) << "STS never received the web identity token";
   expect_no_leaks(runs, watch, k_sentinels);
 }
