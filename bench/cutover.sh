@@ -344,6 +344,16 @@ cutover() {
   wait_one_slot 30 || true
 }
 
+# cutover_series PHASE: $cutovers cutovers in a row, to the versions after `v`
+# (the caller's counter, which this advances).
+cutover_series() {
+  local phase=$1 k
+  for k in $(seq 1 "$cutovers"); do
+    v=$((v + 1))
+    cutover "$phase" "$k" "1.0.$v"
+  done
+}
+
 # wait_one_slot SECONDS: until at most one slot port listens.
 wait_one_slot() {
   local deadline=$(($(now_ms) + $1 * 1000))
@@ -462,15 +472,12 @@ run_session() { # MODE ROUND
     stop_mode_services
     return 1
   fi
-  local cap=$(((2 * cutovers + 2) * (deploy_timeout + pause) + 60)) k v=1
+  local cap=$(((2 * cutovers + 2) * (deploy_timeout + pause) + 60)) v=1
 
   # 1. Closed loop.
   start_wrk "$session_out/closed" "$cap"
   sleep 2
-  for k in $(seq 1 "$cutovers"); do
-    v=$((v + 1))
-    cutover closed "$k" "1.0.$v"
-  done
+  cutover_series closed
   if ((unhealthy)) && [[ $kind != baseline ]]; then
     cutover unhealthy 1 1.0.99-unhealthy SWITCHYARD_TARGET__ENVIRONMENT__FAIL_HEALTH=1 SWITCHYARD_HEALTH__TIMEOUT=5s
   fi
@@ -479,10 +486,7 @@ run_session() { # MODE ROUND
   # 2. Fixed rate, long requests and the keep-alive clients.
   start_fixed_rate "$session_out" "$cap"
   sleep 3
-  for k in $(seq 1 "$cutovers"); do
-    v=$((v + 1))
-    cutover fixed "$k" "1.0.$v"
-  done
+  cutover_series fixed
   sleep 2
   stop_load
 

@@ -29,9 +29,8 @@ for tool in wrk nginx curl /usr/bin/python3; do
 done
 [[ -f $module ]] || { echo "$module: not found; apt-get install -y libnginx-mod-http-js" >&2; exit 3; }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=bench/lib/harness.sh
+source "$root/bench/lib/harness.sh"  # free_port, nginx_http_basics
 
 prefix=$(mktemp -d /tmp/switchyard-njs-bench-XXXXXX)
 chmod 755 "$prefix"
@@ -55,13 +54,7 @@ error_log $prefix/logs/error.log warn;
 worker_processes 1;
 events { worker_connections 4096; }
 http {
-  access_log off;
-  client_body_temp_path $prefix/temp/client_body;
-  proxy_temp_path $prefix/temp/proxy;
-  fastcgi_temp_path $prefix/temp/fastcgi;
-  uwsgi_temp_path $prefix/temp/uwsgi;
-  scgi_temp_path $prefix/temp/scgi;
-  keepalive_requests 1000000;
+$(nginx_http_basics "$prefix/temp")
   js_import switchyard_router from $router;
   js_set \$switchyard_upstream switchyard_router.upstream;
   upstream fixed { server 127.0.0.1:$backend; keepalive 32; }

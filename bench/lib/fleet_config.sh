@@ -19,13 +19,7 @@ target:
   stop_grace: 5s
   lock_timeout: 10s
   keep_releases: 3
-  nginx:
-    mode: reload
-    binary: /usr/sbin/nginx
-    prefix: /var/lib/switchyard/nginx
-    conf: /var/lib/switchyard/nginx/nginx.conf
-    pid_file: /var/lib/switchyard/nginx/nginx.pid
-    include: /var/lib/switchyard/nginx/service_port.inc
+$(FLEET_NGINX_MODE=reload fleet_nginx_yaml)
     url: http://127.0.0.1/
     confirm_timeout: 30s
 deploy:

@@ -36,6 +36,22 @@ wait_port_free() {
   done
 }
 
+# nginx_http_basics TMP: the http-block lines of every private nginx: no
+# access log, its temp files under TMP, keep-alive connections kept for the
+# whole benchmark.
+nginx_http_basics() {
+  local tmp=$1
+  cat <<CONF
+  access_log off;
+  client_body_temp_path $tmp/client_body;
+  proxy_temp_path $tmp/proxy;
+  fastcgi_temp_path $tmp/fastcgi;
+  uwsgi_temp_path $tmp/uwsgi;
+  scgi_temp_path $tmp/scgi;
+  keepalive_requests 1000000;
+CONF
+}
+
 # nginx_write_conf PREFIX LISTEN_PORT MODE [SNIPPET_FILE]
 # Lays out a private nginx under PREFIX: conf/nginx.conf, logs/, tmp/.
 # MODE include: the users' hand-written set-up; traffic goes to
@@ -76,13 +92,7 @@ pid $prefix/logs/nginx.pid;
 error_log $prefix/logs/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
-  client_body_temp_path $prefix/tmp/client_body;
-  proxy_temp_path $prefix/tmp/proxy;
-  fastcgi_temp_path $prefix/tmp/fastcgi;
-  uwsgi_temp_path $prefix/tmp/uwsgi;
-  scgi_temp_path $prefix/tmp/scgi;
-  keepalive_requests 1000000;
+$(nginx_http_basics "$prefix/tmp")
   keepalive_timeout 75s;
 $http_part
 $nginx_extra_http

@@ -13,35 +13,12 @@ set -euo pipefail
 source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
 bin_dir="${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}"
 python=/usr/bin/python3
-for program in switchyard switchyard-verify-health; do
-  if [[ ! -x "$bin_dir/$program" ]]; then
-    echo "skipped: $bin_dir/$program is not built; cmake --build build --target $program" >&2
-    exit 125
-  fi
-done
+source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/cli_testing.sh"
+need_built switchyard switchyard-verify-health
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+make_work_dir
 
-# /health answers UP, any other path DOWN with 503; every request's
-# headers are appended to requests.jsonl.
-"$python" "$source_dir/tests/support/recording_health_server.py" "$work/requests.jsonl" "$work/port" &
-server_pid=$!
-for _ in $(seq 100); do
-  [[ -s "$work/port" ]] && break
-  sleep 0.05
-done
-[[ -s "$work/port" ]] || fail "the loopback server did not start"
-base="http://127.0.0.1:$(cat "$work/port")"
+start_health_recorder
 
 # Reads a GITHUB_OUTPUT file as the runner does and prints it as one JSON
 # object; a malformed record (a heredoc without its delimiter) is an error.

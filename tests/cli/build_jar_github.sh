@@ -16,46 +16,20 @@ python=/usr/bin/python3
 # Plays the runner: the workflow commands it would act on, one per line.
 runner_reader="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}/tests/support/github_runner_reader.py"
 
-if ! command -v git >/dev/null 2>&1; then
-  echo "build_jar_github: skipped: git is not installed (scripts/setup installs it)"
-  exit 125
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "build_jar_github: $*" >&2
-  exit 1
-}
+source "$SWITCHYARD_SOURCE_DIR/tests/support/build_jar_testing.sh"
+need_tools "scripts/setup installs it" git
+make_work_dir
 
 # A build that is neither Maven nor Gradle (build.command): it prints what a
 # dependency's build script could, writes the jar, and exits 3 when FAIL_BUILD
 # is set.
 project="$work/custom"
-mkdir -p "$project"
-cat >"$project/make_jar.py" <<'PY'
-import os, sys, zipfile
-print("::set-output name=x::y")
+custom_jar_project "$project" 'print("::set-output name=x::y")
 print("::add-mask::z")
 print("::error::injected")
 print("::endgroup::")
 if os.environ.get("FAIL_BUILD"):
-    sys.exit(3)
-os.makedirs("target", exist_ok=True)
-with zipfile.ZipFile("target/custom-3.0.0.jar", "w", zipfile.ZIP_DEFLATED) as jar:
-    jar.writestr("META-INF/MANIFEST.MF",
-                 "Manifest-Version: 1.0\r\nImplementation-Version: 3.0.0\r\nMain-Class: Main\r\n\r\n")
-    jar.writestr("Main.class", b"\xca\xfe\xba\xbe")
-PY
-cat >"$project/switchyard.yml" <<YAML
-app: custom-service
-build:
-  command: [$python, make_jar.py]
-YAML
-printf 'target/\n' >"$project/.gitignore"
-git -C "$project" init -q -b main
-git -C "$project" add -A
-git -C "$project" -c user.name=test -c user.email=test@invalid commit -qm custom
+    sys.exit(3)'
 sha=$(git -C "$project" rev-parse HEAD)
 
 # Runs build-jar in the project as a GitHub runner would, with the extra

@@ -13,28 +13,12 @@ set -euo pipefail
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 source_dir=${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}
 build_jar="$bin_dir/switchyard-build-jar"
-python=/usr/bin/python3
 
-for tool in git jar; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "build_jar_gradle: skipped: $tool is not installed (scripts/setup installs it)"
-    exit 125
-  fi
-done
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "build_jar_gradle: $*" >&2
-  exit 1
-}
-field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-
+source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/build_jar_testing.sh"
+need_tools "scripts/setup installs it" git jar
+make_work_dir
 # CI variables would name the branch and build number; these tests set their own.
-run_build_jar() {
-  env -u GITHUB_ACTIONS -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u BRANCH_NAME -u GIT_BRANCH \
-    -u GITHUB_RUN_NUMBER -u BUILD_NUMBER -u JENKINS_URL "$@"
-}
+run_build_jar() { without_ci "$@"; }
 
 new_project() {
   local project="$work/$1"

@@ -12,30 +12,18 @@ build_jar="$bin_dir/switchyard-build-jar"
 python=/usr/bin/python3
 maven_repo=/usr/share/maven-repo
 
-for tool in git mvn java; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "build_jar_maven: skipped: $tool is not installed (scripts/setup installs it)"
-    exit 125
-  fi
-done
+source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/build_jar_testing.sh"
+need_tools "scripts/setup installs it" git mvn java
 if [[ ! -d "$maven_repo/org/apache/maven/plugins/maven-jar-plugin" ]]; then
   echo "build_jar_maven: skipped: Debian's Maven plugins are not in $maven_repo (scripts/setup installs them)"
   exit 125
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "build_jar_maven: $*" >&2
-  exit 1
-}
-field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+make_work_dir
 commit() { git -C "$project" -c user.name=test -c user.email=test@invalid commit -qam "$1"; }
 
 run_build_jar() {
-  env -u GITHUB_ACTIONS -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u BRANCH_NAME -u GIT_BRANCH \
-    -u GITHUB_RUN_NUMBER -u BUILD_NUMBER -u JENKINS_URL -u SWITCHYARD_BUILD__ARGS \
-    "$build_jar" --config "$work/switchyard.yml" --project "$project" "$@"
+  without_ci env -u SWITCHYARD_BUILD__ARGS "$build_jar" --config "$work/switchyard.yml" --project "$project" "$@"
 }
 
 # The project in a repository of its own, so the sha and dirtiness are real;

@@ -8,24 +8,11 @@ set -euo pipefail
 
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 build_jar="$bin_dir/switchyard-build-jar"
-python=/usr/bin/python3
 
-if ! command -v git >/dev/null 2>&1; then
-  echo "build_jar_usage: skipped: git is not installed (scripts/setup installs it)"
-  exit 125
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "build_jar_usage: $*" >&2
-  exit 1
-}
-field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-run_build_jar() {
-  env -u GITHUB_ACTIONS -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u BRANCH_NAME -u GIT_BRANCH \
-    -u GITHUB_RUN_NUMBER -u BUILD_NUMBER -u JENKINS_URL "$build_jar" "$@"
-}
+source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/build_jar_testing.sh"
+need_tools "scripts/setup installs it" git
+make_work_dir
+run_build_jar() { without_ci "$build_jar" "$@"; }
 # Runs build-jar in directory $1 with the rest as arguments; sets $status and
 # $last (the last line of stderr).
 expect_failure() {
@@ -49,25 +36,7 @@ expect_failure() {
 # A build that is neither Maven nor Gradle: a script writes the jar with
 # Python's zipfile, given as an argument vector.
 project="$work/custom"
-mkdir -p "$project"
-cat >"$project/make_jar.py" <<'PY'
-import os, zipfile
-os.makedirs("target", exist_ok=True)
-print("custom build: writing target/custom-3.0.0.jar")
-with zipfile.ZipFile("target/custom-3.0.0.jar", "w", zipfile.ZIP_DEFLATED) as jar:
-    jar.writestr("META-INF/MANIFEST.MF",
-                 "Manifest-Version: 1.0\r\nImplementation-Version: 3.0.0\r\nMain-Class: Main\r\n\r\n")
-    jar.writestr("Main.class", b"\xca\xfe\xba\xbe")
-PY
-cat >"$project/switchyard.yml" <<YAML
-app: custom-service
-build:
-  command: [$python, make_jar.py]
-YAML
-printf 'target/\n' >"$project/.gitignore"
-git -C "$project" init -q -b main
-git -C "$project" add -A
-git -C "$project" -c user.name=test -c user.email=test@invalid commit -qm custom
+custom_jar_project "$project" 'print("custom build: writing target/custom-3.0.0.jar")'
 (cd "$project" && run_build_jar --json) >"$work/out.json" 2>"$work/err.txt" ||
   { cat "$work/err.txt" >&2; fail "the build.command build failed"; }
 grep -qx "custom build: writing target/custom-3.0.0.jar" "$work/err.txt" || fail "the command's output was not streamed"

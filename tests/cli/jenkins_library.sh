@@ -13,16 +13,12 @@ set -euo pipefail
 source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
 bin_dir="${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}"
 python=/usr/bin/python3
+source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/cli_testing.sh"
 if ! command -v groovy >/dev/null 2>&1; then
   echo "skipped: groovy is not installed; run scripts/setup (apt-get install groovy)" >&2
   exit 125
 fi
-for program in switchyard switchyard-verify-health; do
-  if [[ ! -x "$bin_dir/$program" ]]; then
-    echo "skipped: $bin_dir/$program is not built; cmake --build build --target $program" >&2
-    exit 125
-  fi
-done
+need_built switchyard switchyard-verify-health
 # Debian's groovy looks for /usr/lib/jvm/default-java, which only the
 # default-jre package creates; any Java on PATH does as well.
 if [[ -z "${JAVA_HOME:-}" && ! -x /usr/lib/jvm/default-java/bin/java ]]; then
@@ -34,29 +30,12 @@ if [[ -z "${JAVA_HOME:-}" && ! -x /usr/lib/jvm/default-java/bin/java ]]; then
   export JAVA_HOME
 fi
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
-# /health answers UP, any other path DOWN with 503; every request's
-# headers are appended to requests.jsonl.
-"$python" "$source_dir/tests/support/recording_health_server.py" "$work/requests.jsonl" "$work/port" &
-server_pid=$!
-for _ in $(seq 100); do
-  [[ -s "$work/port" ]] && break
-  sleep 0.05
-done
-if [[ ! -s "$work/port" ]]; then
-  echo "FAIL: the loopback server did not start" >&2
-  exit 1
-fi
+start_health_recorder
 
 mkdir -p "$work/scratch"
-TEST_BASE_URL="http://127.0.0.1:$(cat "$work/port")" \
+TEST_BASE_URL="$base" \
   TEST_REQUEST_LOG="$work/requests.jsonl" TEST_WORK="$work/scratch" \
   SWITCHYARD_SOURCE_DIR="$source_dir" SWITCHYARD_BIN_DIR="$bin_dir" \
   groovy -cp "$source_dir/jenkins/src:$source_dir/tests/jenkins" \

@@ -28,11 +28,6 @@ done
   fleet_skip "@actions/expressions is not installed in tests/node; run scripts/setup"
 fleet_setup 3
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
 # The service's repository: the sample service at one commit, the example
 # workflow and Jenkinsfile, and this checkout's action (as `uses: ./action`).
 project=$fleet_dir/project
@@ -72,13 +67,7 @@ target:
   start_command: [java, -XX:TieredStopAtLevel=1, -XX:+UseSerialGC, -jar, "{artifact}", "--server.port={port}"]
   drain_timeout: 3s
   stop_grace: 2s
-  nginx:
-    mode: seamless
-    binary: /usr/sbin/nginx
-    prefix: /var/lib/switchyard/nginx
-    conf: /var/lib/switchyard/nginx/nginx.conf
-    pid_file: /var/lib/switchyard/nginx/nginx.pid
-    router_script: $source_dir/runner/host/nginx/router.js
+$(fleet_nginx_yaml)
 deploy:
   via: ssh
   hosts: [${fleet_address[i]}]

@@ -7,13 +7,8 @@ set -euo pipefail
 unset GITHUB_ACTIONS JENKINS_URL
 bin="${SWITCHYARD_BIN_DIR:?}/switchyard-push-artifact"
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/s3rver.sh"
-work=$(mktemp -d /tmp/switchyard-push-int-XXXXXX)
-trap 'stop_s3rver; rm -rf "$work"' EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+s3rver_test_start /tmp/switchyard-push-int-XXXXXX
 
-start_s3rver artifacts || exit $?
-use_s3rver_credentials
 head -c $((12 * 1024 * 1024)) /dev/urandom >big.jar
 # Slow every part down so the push is still running when it is interrupted.
 s3_proxy_fault '{"method":"PUT","query_contains":"partNumber=","delay_ms":300,"times":-1}'

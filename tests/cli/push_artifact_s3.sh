@@ -9,15 +9,9 @@ set -euo pipefail
 unset GITHUB_ACTIONS JENKINS_URL
 bin="${SWITCHYARD_BIN_DIR:?}/switchyard-push-artifact"
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/s3rver.sh"
-work=$(mktemp -d /tmp/switchyard-push-s3-XXXXXX)
-trap 'stop_s3rver; rm -rf "$work"' EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+s3rver_test_start /tmp/switchyard-push-s3-XXXXXX
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected [$2], got [$1]"; }
 json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-
-start_s3rver artifacts || exit $?
-use_s3rver_credentials
 
 head -c 3000000 /dev/urandom >hello.jar
 sha=$(sha256sum hello.jar | cut -d' ' -f1)

@@ -14,24 +14,10 @@
 set -euo pipefail
 
 source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
-for tool in python3 curl sha256sum tar; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "skipped: $tool is not installed; run scripts/setup" >&2; exit 125; }
-done
+source "$source_dir/tests/support/cli_testing.sh"
+need_tools "run scripts/setup" python3 curl sha256sum tar
 
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+make_work_dir
 
 # A release tarball of version $1 into the served directory, whose switchyard
 # prints $2 for --version.

@@ -18,23 +18,12 @@
 set -euo pipefail
 
 source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
-dist=${SWITCHYARD_RELEASE_DIST:-$source_dir/dist}
-version=$(sed -n 's/^project(switchyard VERSION \([0-9.]*\).*/\1/p' "$source_dir/CMakeLists.txt")
+source "$source_dir/tests/support/cli_testing.sh"
+release_dist
 deb="$dist/switchyard_${version}_amd64.deb"
-if [[ ! -f "$deb" ]]; then
-  echo "skipped: $deb is not built; run scripts/release (minutes), or scripts/release --check" >&2
-  exit 125
-fi
-for tool in dpkg-deb lintian unshare; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "skipped: $tool is not installed; run scripts/setup --release" >&2; exit 125; }
-done
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+need_release_file "$deb"
+need_tools "run scripts/setup --release" dpkg-deb lintian unshare
+make_work_dir
 
 (cd "$dist" && grep " $(basename "$deb")\$" SHA256SUMS | sha256sum --check --quiet) ||
   fail "$deb does not match $dist/SHA256SUMS"

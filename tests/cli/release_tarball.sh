@@ -15,29 +15,13 @@
 set -euo pipefail
 
 source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
-dist=${SWITCHYARD_RELEASE_DIST:-$source_dir/dist}
-version=$(sed -n 's/^project(switchyard VERSION \([0-9.]*\).*/\1/p' "$source_dir/CMakeLists.txt")
+source "$source_dir/tests/support/cli_testing.sh"
+release_dist
 name="switchyard-$version-linux-x86_64"
 tarball="$dist/$name.tar.gz"
-if [[ ! -f "$tarball" ]]; then
-  echo "skipped: $tarball is not built; run scripts/release (minutes), or scripts/release --check" >&2
-  exit 125
-fi
+need_release_file "$tarball"
 
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+make_work_dir
 
 # --- its SHA256SUMS line matches ---------------------------------------------------
 (cd "$dist" && grep " $name.tar.gz\$" SHA256SUMS | sha256sum --check --quiet) ||

@@ -6,15 +6,9 @@
 set -euo pipefail
 
 source_dir="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}"
-for tool in cmake g++ objdump readelf strip help2man dpkg-deb dpkg-shlibdeps dpkg-source; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "skipped: $tool is not installed; run scripts/setup --release" >&2; exit 125; }
-done
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "$source_dir/tests/support/cli_testing.sh"
+need_tools "run scripts/setup --release" cmake g++ objdump readelf strip help2man dpkg-deb dpkg-shlibdeps dpkg-source
+make_work_dir
 run_release() {
   set +e
   "$source_dir/scripts/release" "$@" >"$work/stdout" 2>"$work/stderr"
@@ -28,7 +22,7 @@ grep -qxF "release: '--bogus' is not an option; use --check, --version V or --he
   fail "an unknown option: $(cat "$work/stderr")"
 echo "ok: an unknown option exits 2"
 
-version=$(sed -n 's/^project(switchyard VERSION \([0-9.]*\).*/\1/p' "$source_dir/CMakeLists.txt")
+release_dist
 run_release --version v99.0.0
 ((status == 2)) || fail "a tag of another version: exit $status, expected 2"
 grep -qxF "release: the tag says 99.0.0 but CMakeLists.txt says $version; bump project(... VERSION) before tagging" "$work/stderr" ||

@@ -4,12 +4,10 @@
 # history.jsonl, the release directory), then --status and --rollback.
 set -euo pipefail
 unset GITHUB_ACTIONS JENKINS_URL
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/fleet_hosts.sh"  # fail, json, fleet_release
 [[ -f /usr/lib/nginx/modules/ngx_http_js_module.so ]] ||
-  { echo "SKIP: ngx_http_js_module: not installed; apt-get install -y libnginx-mod-http-js" >&2; exit 125; }
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { echo "SKIP: nginx: not installed" >&2; exit 125; }
-source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/fleet_hosts.sh"
+  fleet_skip "ngx_http_js_module: not installed; apt-get install -y libnginx-mod-http-js"
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || fleet_skip "nginx: not installed"
 bin_dir=${SWITCHYARD_BIN_DIR:?}
 work=$(mktemp -d /tmp/switchyard-local-XXXXXX)
 nginx_dir=$work/nginx

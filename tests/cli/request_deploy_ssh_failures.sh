@@ -7,15 +7,7 @@
 set -euo pipefail
 unset GITHUB_ACTIONS JENKINS_URL
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/fleet_hosts.sh"
-trap fleet_teardown EXIT
-fleet_setup 3
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-bin="${SWITCHYARD_BIN_DIR:?}/switchyard-request-deploy"
-ci="$fleet_dir/ci"
-mkdir -p "$ci"
-cd "$ci"
+fleet_test_start 3
 fleet_config switchyard.yml
 v1=$(fleet_release "$ci/releases" 1.0.0)
 v2=$(fleet_release "$ci/releases" 2.0.0)

@@ -7,15 +7,9 @@
 set -euo pipefail
 unset GITHUB_ACTIONS JENKINS_URL
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/fleet_hosts.sh"
-trap fleet_teardown EXIT
-fleet_setup 1
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-bin="${SWITCHYARD_BIN_DIR:?}/switchyard-request-deploy"
-ci="$fleet_dir/ci"
+fleet_test_start 1
 markers="$fleet_dir/markers"
-mkdir -p "$ci" "$markers"
-cd "$ci"
+mkdir -p "$markers"
 v1=$(fleet_release "$ci/releases" 1.0.0)
 
 # Each hostile value names its own marker, in every shell form.

@@ -8,16 +8,8 @@
 set -euo pipefail
 unset GITHUB_ACTIONS JENKINS_URL
 source "${SWITCHYARD_SOURCE_DIR:?}/tests/support/fleet_hosts.sh"
-trap fleet_teardown EXIT
 command -v wrk >/dev/null || fleet_skip "wrk: not installed (scripts/setup installs it)"
-fleet_setup 3
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-bin="${SWITCHYARD_BIN_DIR:?}/switchyard-request-deploy"
-ci="$fleet_dir/ci"
-mkdir -p "$ci"
-cd "$ci"
+fleet_test_start 3
 
 FLEET_TEST_SECRET="fleet-secret-$(od -An -tx8 -N8 /dev/urandom | tr -d ' \n')"
 export FLEET_TEST_SECRET

@@ -12,6 +12,7 @@ set -euo pipefail
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 verify_health="$bin_dir/switchyard-verify-health"
 python=/usr/bin/python3
+source "${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}/tests/support/cli_testing.sh"
 # Plays the runner: the workflow commands it would act on, one per line.
 runner_reader="${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}/tests/support/github_runner_reader.py"
 if [[ ! -x "$verify_health" ]]; then
@@ -19,17 +20,7 @@ if [[ ! -x "$verify_health" ]]; then
   exit 125
 fi
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "verify_health_github: $*" >&2
-  exit 1
-}
+make_work_dir
 
 # A loopback service that is DOWN and says so with workflow commands in its body.
 cat >"$work/server.py" <<'PY'
@@ -51,12 +42,7 @@ server.serve_forever()
 PY
 "$python" "$work/server.py" "$work/port" &
 server_pid=$!
-for _ in $(seq 100); do
-  [[ -s "$work/port" ]] && break
-  sleep 0.05
-done
-[[ -s "$work/port" ]] || fail "the loopback server did not start"
-url="http://127.0.0.1:$(cat "$work/port")/health"
+url="http://127.0.0.1:$(port_from "$work/port")/health"
 
 
 set +e

@@ -229,13 +229,11 @@ TEST_F(AwsChainIntegration, InstanceMetadataV2UsesItsSessionToken) {
 TEST_F(AwsChainIntegration, InstanceWithoutRoleMeansNoneFound) {
   StandIn& imds = start_standin({"--imds-role", ""});
   m_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.url();
-  auto credentials = resolve_aws_credentials(options());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Unavailable);
-  EXPECT_EQ(credentials.error().message,
-            "AWS credentials: none found; looked in the environment (AWS_ACCESS_KEY_ID), web "
-            "identity (AWS_ROLE_ARN), ~/.aws/credentials profile 'default', ~/.aws/config, EC2 "
-            "instance metadata; set one of them");
+  expect_chain_failure(
+      options(), ExitCode::Unavailable,
+      "AWS credentials: none found; looked in the environment (AWS_ACCESS_KEY_ID), web "
+      "identity (AWS_ROLE_ARN), ~/.aws/credentials profile 'default', ~/.aws/config, EC2 "
+      "instance metadata; set one of them");
   EXPECT_EQ(imds.requests().size(), 2u);
 }
 
@@ -409,18 +407,16 @@ TEST_F(AwsChainIntegration, AnExpiredSsoTokenSaysToLogInAgain) {
         "sso_region = eu-west-2\n");
   write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json",
         sso_cache_entry("sso-access-token-0001", std::chrono::minutes(-5)));
-  auto credentials = resolve_aws_credentials(options("dev"));
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Unavailable);
-  EXPECT_EQ(credentials.error().message,
-            "AWS profile 'dev': the IAM Identity Center token for https://acme.awsapps.com/start "
-            "has expired; run aws sso login --profile dev");
+  expect_chain_failure(
+      options("dev"), ExitCode::Unavailable,
+      "AWS profile 'dev': the IAM Identity Center token for https://acme.awsapps.com/start "
+      "has expired; run aws sso login --profile dev");
   EXPECT_TRUE(portal.requests().empty());
 
   // A token the portal does not know: refused, saying what to do.
   write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json",
         sso_cache_entry("revoked-token", std::chrono::minutes(60)));
-  credentials = resolve_aws_credentials(options("dev"));
+  auto credentials = resolve_aws_credentials(options("dev"));
   ASSERT_FALSE(credentials.ok());
   EXPECT_EQ(credentials.error().message,
             "AWS profile 'dev': IAM Identity Center refused the token (HTTP 401) for account "

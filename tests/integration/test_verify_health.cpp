@@ -277,17 +277,7 @@ TEST_F(VerifyHealthRunningSample, TheDispatcherRunsTheStep) {
 }
 
 // The loopback test server: what the sample service does not do.
-class VerifyHealthTestServer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { s_server = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete s_server;
-    s_server = nullptr;
-  }
-  static TestServer* s_server;
-};
-
-TestServer* VerifyHealthTestServer::s_server = nullptr;
+class VerifyHealthTestServer : public health_testing::SharedTestServer<VerifyHealthTestServer> {};
 
 TEST_F(VerifyHealthTestServer, CompositeBodyNamesTheDownComponents) {
   std::string url = s_server->url("/health/composite-down");

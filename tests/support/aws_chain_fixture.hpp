@@ -48,6 +48,16 @@ class AwsChainFixture : public testing::Test {
     return o;
   }
 
+  // Resolves the chain with `options` and expects it to fail with `code` and
+  // exactly `message`.
+  static void expect_chain_failure(const AwsChainOptions& options, ExitCode code,
+                                   const std::string& message) {
+    auto credentials = resolve_aws_credentials(options);
+    ASSERT_FALSE(credentials.ok());
+    EXPECT_EQ(credentials.error().code, code);
+    EXPECT_EQ(credentials.error().message, message);
+  }
+
   // Writes `text` to `relative` under the temporary HOME.
   void write(const std::filesystem::path& relative, const std::string& text) {
     std::filesystem::path path = m_home / relative;

@@ -28,12 +28,11 @@ closes, so it cannot outlive the test that started it.
 
 import argparse
 import datetime
-import http.server
 import json
-import os
-import sys
 import threading
 import urllib.parse
+
+from standin_server import QuietHandler, serve
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
@@ -56,27 +55,16 @@ def expiration(seconds):
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    state = None
-
-    def log_message(self, format, *args):
-        pass
-
+class Handler(QuietHandler):
     def record(self, body):
-        entry = {
-            "method": self.command,
-            "path": self.path,
-            "headers": {k.lower(): v for k, v in self.headers.items()},
-            "body": body,
-        }
-        with self.state.lock:
-            with open(self.state.args.log, "a", encoding="utf-8") as log:
-                log.write(json.dumps(entry) + "\n")
-
-    def read_body(self):
-        length = int(self.headers.get("Content-Length", "0") or "0")
-        return self.rfile.read(length).decode("utf-8") if length else ""
+        self.append_to_log(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body,
+            }
+        )
 
     def answer(self, status, body, content_type="text/plain"):
         data = body.encode("utf-8")
@@ -131,7 +119,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f"<Credentials><SessionToken>sts-session-token-{n}</SessionToken>"
             f"<SecretAccessKey>sts-secret-{n}</SecretAccessKey>"
             f"<Expiration>{expiration(self.state.args.expires_in)}</Expiration>"
-            f"<AccessKeyId>ASIASTS{n}</AccessKeyId></Credentials>"
+            f"<AccessKeyId>{self.state.args.sts_access_key_id or f'ASIASTS{n}'}</AccessKeyId></Credentials>"
             f"<Audience>sts.amazonaws.com</Audience></{result}>"
             f"<ResponseMetadata><RequestId>ad4156e9-bce1-11e2-82e6-6b6efEXAMPLE</RequestId>"
             f"</ResponseMetadata></{action}Response>",
@@ -231,12 +219,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # --- dispatch ------------------------------------------------------------
 
     def do_POST(self):
-        body = self.read_body()
+        body = self.read_body().decode("utf-8")
         self.record(body)
         self.sts(body)
 
     def do_PUT(self):
-        body = self.read_body()
+        body = self.read_body().decode("utf-8")
         self.record(body)
         if self.path == "/latest/api/token":
             return self.imds_token()
@@ -258,21 +246,15 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--expires-in", type=int, default=3600)
     parser.add_argument("--sts-error", default="")
+    # The AccessKeyId STS answers (default ASIASTS<n>): S3RVER where a test
+    # uses the credentials against s3rver, which knows no other key.
+    parser.add_argument("--sts-access-key-id", default="")
     parser.add_argument("--imds-role", default="switchyard-host")
     parser.add_argument("--sso-token", default="sso-access-token-0001")
     parser.add_argument("--container-token", default="container-auth-token-0001")
     args = parser.parse_args()
 
-    Handler.state = State(args)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    sys.stdout.write(f"{server.server_address[1]}\n")
-    sys.stdout.flush()
-    # Serve until the test closes our stdin (or dies).
-    while sys.stdin.buffer.read(1):
-        pass
-    os._exit(0)
+    serve(Handler, State(args))
 
 
 if __name__ == "__main__":

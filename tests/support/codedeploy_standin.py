@@ -40,10 +40,7 @@ validation_errors, status, error), and exits when its stdin closes.
 
 import argparse
 import datetime
-import http.server
 import json
-import os
-import sys
 import threading
 
 import botocore.auth
@@ -51,6 +48,7 @@ import botocore.awsrequest
 import botocore.credentials
 import botocore.session
 import botocore.validate
+from standin_server import QuietHandler, serve
 
 TARGET_PREFIX = "CodeDeploy_20141006."
 MODEL = botocore.session.get_session().get_service_model("codedeploy")
@@ -127,13 +125,7 @@ def instance_ids(count):
     return [f"i-{n:017x}" for n in range(1, count + 1)]
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    state = None
-
-    def log_message(self, format, *args):
-        pass
-
+class Handler(QuietHandler):
     # --- the checks AWS makes ------------------------------------------------
 
     def check_signature(self, body):
@@ -356,8 +348,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # --- the wire ------------------------------------------------------------
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0") or "0")
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         entry = {"operation": None, "signature_ok": False, "validation_errors": None}
         try:
             op = self.operation()
@@ -386,9 +377,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send_json(self, status, document, entry):
         entry["status"] = status
-        with self.state.lock:
-            with open(self.state.args.log, "a", encoding="utf-8") as log:
-                log.write(json.dumps(entry) + "\n")
+        self.append_to_log(entry)
         data = json.dumps(document).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.1")
@@ -410,21 +399,7 @@ def main():
     parser.add_argument("--port-file", default="")
     args = parser.parse_args()
 
-    Handler.state = State(args)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w", encoding="utf-8") as out:
-            out.write(f"{port}\n")
-        os.rename(args.port_file + ".tmp", args.port_file)
-    sys.stdout.write(f"{port}\n")
-    sys.stdout.flush()
-    # Serve until the test closes our stdin (or dies).
-    while sys.stdin.buffer.read(1):
-        pass
-    os._exit(0)
+    serve(Handler, State(args), args.port_file)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@
 #                     where namespaces cannot be made
 # fleet_exec I CMD... runs CMD inside host I (its network and mount namespaces)
 # fleet_teardown      removes every namespace and process it made (an EXIT trap)
+# fleet_test_start N  a test's start: the EXIT trap, fleet_setup N, $bin
+#                     (request-deploy) and the work directory $ci, made and
+#                     entered
+# fail MESSAGE, json EXPR (a Python expression over `d`, the JSON on stdin)
 #
 # After fleet_setup: $fleet_dir (work directory), $fleet_key (client key),
 # $fleet_known_hosts, fleet_address[I] (root@10.X.I.2), fleet_ip[I].
@@ -24,6 +28,13 @@ fleet_skip() {
   echo "SKIP: $*" >&2
   exit 125
 }
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 fleet_teardown() {
   local ns pid
@@ -43,13 +54,10 @@ fleet_exec() {
   nsenter -t "$(cat "$fleet_dir/h$index/pid")" -m -n -- "$@"
 }
 
-# The nginx.conf of a host, listening on :80: seamless mode (the router
-# reading /var/lib/switchyard/hello/live-port), or with FLEET_NGINX_MODE=reload
-# the users' include /var/lib/switchyard/nginx/service_port.inc.
-fleet_nginx_conf() {
-  local router=$1
-  if [[ ${FLEET_NGINX_MODE:-seamless} == reload ]]; then
-    cat <<CONF
+# The start of every host's nginx.conf, up to the server blocks of `http`:
+# its files all under /var/lib/switchyard/nginx.
+fleet_nginx_head() {
+  cat <<CONF
 worker_processes 1;
 pid /var/lib/switchyard/nginx/nginx.pid;
 error_log /var/lib/switchyard/nginx/error.log;
@@ -61,6 +69,17 @@ http {
   fastcgi_temp_path /var/lib/switchyard/nginx/tmp/fastcgi;
   uwsgi_temp_path /var/lib/switchyard/nginx/tmp/uwsgi;
   scgi_temp_path /var/lib/switchyard/nginx/tmp/scgi;
+CONF
+}
+
+# The nginx.conf of a host, listening on :80: seamless mode (the router
+# reading /var/lib/switchyard/hello/live-port), or with FLEET_NGINX_MODE=reload
+# the users' include /var/lib/switchyard/nginx/service_port.inc.
+fleet_nginx_conf() {
+  local router=$1
+  if [[ ${FLEET_NGINX_MODE:-seamless} == reload ]]; then
+    fleet_nginx_head
+    cat <<CONF
   server {
     listen 80;
     location / {
@@ -80,19 +99,9 @@ http {
 CONF
     return
   fi
+  echo "load_module /usr/lib/nginx/modules/ngx_http_js_module.so;"
+  fleet_nginx_head
   cat <<CONF
-load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
-worker_processes 1;
-pid /var/lib/switchyard/nginx/nginx.pid;
-error_log /var/lib/switchyard/nginx/error.log;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path /var/lib/switchyard/nginx/tmp/body;
-  proxy_temp_path /var/lib/switchyard/nginx/tmp/proxy;
-  fastcgi_temp_path /var/lib/switchyard/nginx/tmp/fastcgi;
-  uwsgi_temp_path /var/lib/switchyard/nginx/tmp/uwsgi;
-  scgi_temp_path /var/lib/switchyard/nginx/tmp/scgi;
   js_path "$(dirname "$router")/";
   js_import switchyard_router from $(basename "$router");
   js_set \$switchyard_upstream switchyard_router.upstream;
@@ -195,6 +204,33 @@ SSHD
   done
 }
 
+fleet_test_start() {
+  trap fleet_teardown EXIT
+  fleet_setup "$1"
+  bin="${SWITCHYARD_BIN_DIR:?}/switchyard-request-deploy"
+  ci="$fleet_dir/ci"
+  mkdir -p "$ci"
+  cd "$ci" || exit 1
+}
+
+# The target.nginx section (indented for `target:`) that drives a host's
+# nginx as fleet_nginx_conf wrote it, in the same FLEET_NGINX_MODE.
+fleet_nginx_yaml() {
+  cat <<YAML
+  nginx:
+    mode: ${FLEET_NGINX_MODE:-seamless}
+    binary: /usr/sbin/nginx
+    prefix: /var/lib/switchyard/nginx
+    conf: /var/lib/switchyard/nginx/nginx.conf
+    pid_file: /var/lib/switchyard/nginx/nginx.pid
+YAML
+  if [[ ${FLEET_NGINX_MODE:-seamless} == reload ]]; then
+    echo "    include: /var/lib/switchyard/nginx/service_port.inc"
+  else
+    echo "    router_script: ${SWITCHYARD_SOURCE_DIR:?}/runner/host/nginx/router.js"
+  fi
+}
+
 # switchyard.yml for the fleet: the defaults a real server has, the service
 # (tests/support/fleet_service.py) as the artifact, and `extra` YAML lines
 # for the target section.
@@ -211,13 +247,7 @@ target:
   drain_timeout: 3s
   stop_grace: 2s
   lock_timeout: 2s
-  nginx:
-    mode: seamless
-    binary: /usr/sbin/nginx
-    prefix: /var/lib/switchyard/nginx
-    conf: /var/lib/switchyard/nginx/nginx.conf
-    pid_file: /var/lib/switchyard/nginx/nginx.pid
-    router_script: ${SWITCHYARD_SOURCE_DIR}/runner/host/nginx/router.js
+$(fleet_nginx_yaml)
     url: http://127.0.0.1/version
     confirm_timeout: 5s
 $extra

@@ -3,6 +3,9 @@
 #   start_s3rver BUCKET  -> sets S3RVER_ENDPOINT (direct), S3_PROXY_ENDPOINT,
 #                           S3_PROXY_LOG, S3RVER_DIR
 #   use_s3rver_credentials  -> the keys s3rver accepts, nothing from ~/.aws
+#   s3rver_test_start TEMPLATE -> a tests/cli script's start: $work made
+#                           from TEMPLATE and entered, s3rver with the bucket
+#                           "artifacts" (stopped on exit), its credentials
 # Returns 125 (skip) with the reason on stderr when a peer is missing.
 
 s3rver_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -72,4 +75,13 @@ use_s3rver_credentials() {
   export AWS_REGION=us-east-1
   export AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials AWS_CONFIG_FILE=/nonexistent/config
   unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+}
+
+s3rver_test_start() {
+  source "$s3rver_root/tests/support/cli_testing.sh"
+  on_exit() { stop_s3rver; }
+  make_work_dir "$1"
+  cd "$work" || exit 1
+  start_s3rver artifacts || exit $?
+  use_s3rver_credentials
 }

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "tests/support/core_testing.hpp"
 #include "tests/support/free_port.hpp"
 
@@ -208,6 +210,25 @@ struct TlsTestServer {
   Certificate certificate = make_self_signed_certificate(dir.path());
   TestServer server{
       {"--tls-cert", certificate.cert.string(), "--tls-key", certificate.key.string()}};
+};
+
+// A suite whose tests share one TestServer (starting python costs tens of
+// milliseconds); `Suite` is the deriving fixture, so each suite has its own.
+template <typename Suite>
+class SharedTestServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { s_server = new TestServer(); }
+  static void TearDownTestSuite() {
+    delete s_server;
+    s_server = nullptr;
+  }
+  static std::string url(const std::string& path) { return s_server->url(path); }
+  // A key no other test (or earlier run) used, for the counting routes.
+  static std::string unique_key(const std::string& name) {
+    static int counter = 0;
+    return name + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  }
+  static inline TestServer* s_server = nullptr;
 };
 
 using test_support::free_port;

@@ -32,12 +32,10 @@ TEST_F(AwsChainTest, EnvironmentKeysComeFirstAndTheirSecretsAreMasked) {
 
 TEST_F(AwsChainTest, HalfSetEnvironmentIsAnError) {
   m_env["AWS_ACCESS_KEY_ID"] = "AKIAENVIRONMENT";
-  auto credentials = resolve_aws_credentials(options());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set "
-            "both, or unset AWS_ACCESS_KEY_ID to use another source");
+  expect_chain_failure(
+      options(), ExitCode::Usage,
+      "AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set "
+      "both, or unset AWS_ACCESS_KEY_ID to use another source");
 }
 
 TEST_F(AwsChainTest, DefaultProfileFromTheCredentialsFile) {
@@ -86,12 +84,10 @@ TEST_F(AwsChainTest, ExplicitProfileSkipsTheEnvironment) {
 
 TEST_F(AwsChainTest, NamedProfileThatDoesNotExistIsAnError) {
   write(".aws/credentials", "[default]\naws_access_key_id = A\naws_secret_access_key = B\n");
-  auto credentials = resolve_aws_credentials(options("prod"));
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS profile 'prod': not found in ~/.aws/credentials or ~/.aws/config; add it, or "
-            "pick another with --profile or AWS_PROFILE");
+  expect_chain_failure(
+      options("prod"), ExitCode::Usage,
+      "AWS profile 'prod': not found in ~/.aws/credentials or ~/.aws/config; add it, or "
+      "pick another with --profile or AWS_PROFILE");
 }
 
 TEST_F(AwsChainTest, SharedFileLocationsFromTheEnvironment) {
@@ -110,80 +106,65 @@ TEST_F(AwsChainTest, SharedFileLocationsFromTheEnvironment) {
 
 TEST_F(AwsChainTest, HalfSetProfileIsAnError) {
   write(".aws/credentials", "[default]\naws_access_key_id = AKIAFILE\n");
-  auto credentials = resolve_aws_credentials(options());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS profile 'default' in ~/.aws/credentials: aws_access_key_id is set but "
-            "aws_secret_access_key is not; set both");
+  expect_chain_failure(options(), ExitCode::Usage,
+                       "AWS profile 'default' in ~/.aws/credentials: aws_access_key_id is set but "
+                       "aws_secret_access_key is not; set both");
 }
 
 TEST_F(AwsChainTest, RoleWithoutASourceIsAnError) {
   write(".aws/config", "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\n");
-  auto credentials = resolve_aws_credentials(options("ops"));
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS profile 'ops': role_arn arn:aws:iam::123456789012:role/ops needs source_profile, "
-            "credential_source (Environment or Ec2InstanceMetadata) or web_identity_token_file; "
-            "add one");
+  expect_chain_failure(
+      options("ops"), ExitCode::Usage,
+      "AWS profile 'ops': role_arn arn:aws:iam::123456789012:role/ops needs source_profile, "
+      "credential_source (Environment or Ec2InstanceMetadata) or web_identity_token_file; "
+      "add one");
 }
 
 TEST_F(AwsChainTest, SourceProfilesThatLoopAreAnError) {
   write(".aws/config",
         "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n"
         "[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n");
-  auto credentials = resolve_aws_credentials(options("a"));
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS profile 'a': source_profile chain is too deep or loops; point source_profile at "
-            "a profile with keys");
+  expect_chain_failure(
+      options("a"), ExitCode::Usage,
+      "AWS profile 'a': source_profile chain is too deep or loops; point source_profile at "
+      "a profile with keys");
 }
 
 TEST_F(AwsChainTest, CredentialSourceEnvironmentNeedsTheEnvironment) {
   write(".aws/config",
         "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\n"
         "credential_source = Environment\n");
-  auto credentials = resolve_aws_credentials(options("ops"));
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS profile 'ops': credential_source = Environment but AWS_ACCESS_KEY_ID is not set; "
-            "set it or change credential_source");
+  expect_chain_failure(
+      options("ops"), ExitCode::Usage,
+      "AWS profile 'ops': credential_source = Environment but AWS_ACCESS_KEY_ID is not set; "
+      "set it or change credential_source");
 }
 
 TEST_F(AwsChainTest, NothingFoundListsWhereItLooked) {
-  auto credentials = resolve_aws_credentials(options());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Unavailable);
-  EXPECT_EQ(credentials.error().message,
-            "AWS credentials: none found; looked in the environment (AWS_ACCESS_KEY_ID), web "
-            "identity (AWS_ROLE_ARN), ~/.aws/credentials profile 'default', ~/.aws/config, EC2 "
-            "instance metadata; set one of them");
+  expect_chain_failure(
+      options(), ExitCode::Unavailable,
+      "AWS credentials: none found; looked in the environment (AWS_ACCESS_KEY_ID), web "
+      "identity (AWS_ROLE_ARN), ~/.aws/credentials profile 'default', ~/.aws/config, EC2 "
+      "instance metadata; set one of them");
 }
 
 TEST_F(AwsChainTest, NothingFoundWithMetadataDisabledSaysSo) {
   m_env["AWS_EC2_METADATA_DISABLED"] = "TRUE";
   m_env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "";
   write(".aws/config", "[profile empty]\nregion = eu-west-1\n");
-  auto credentials = resolve_aws_credentials(options("empty"));
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Unavailable);
-  EXPECT_EQ(credentials.error().message,
-            "AWS credentials: none found; looked in web identity (AWS_ROLE_ARN), "
-            "~/.aws/credentials profile 'empty', ~/.aws/config, EC2 instance metadata (disabled "
-            "by AWS_EC2_METADATA_DISABLED); set one of them");
+  expect_chain_failure(
+      options("empty"), ExitCode::Unavailable,
+      "AWS credentials: none found; looked in web identity (AWS_ROLE_ARN), "
+      "~/.aws/credentials profile 'empty', ~/.aws/config, EC2 instance metadata (disabled "
+      "by AWS_EC2_METADATA_DISABLED); set one of them");
 }
 
 TEST_F(AwsChainTest, HalfSetWebIdentityIsAnError) {
   m_env["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/ci";
-  auto credentials = resolve_aws_credentials(options());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS credentials: AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not; set "
-            "both for web identity");
+  expect_chain_failure(
+      options(), ExitCode::Usage,
+      "AWS credentials: AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not; set "
+      "both for web identity");
 }
 
 TEST_F(AwsChainTest, UnreadableWebIdentityTokenFileIsAnError) {
@@ -200,13 +181,11 @@ TEST_F(AwsChainTest, UnreadableWebIdentityTokenFileIsAnError) {
 
 TEST_F(AwsChainTest, ContainerCredentialsGoOnlyToTheAgentOrHttps) {
   m_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://example.com/creds";
-  auto credentials = resolve_aws_credentials(options());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.error().code, ExitCode::Usage);
-  EXPECT_EQ(credentials.error().message,
-            "AWS credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI http://example.com/creds: only "
-            "https, or http to loopback or the container agent (169.254.170.2, 169.254.170.23), "
-            "may receive credentials; fix the URL");
+  expect_chain_failure(
+      options(), ExitCode::Usage,
+      "AWS credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI http://example.com/creds: only "
+      "https, or http to loopback or the container agent (169.254.170.2, 169.254.170.23), "
+      "may receive credentials; fix the URL");
 }
 
 TEST_F(AwsChainTest, RegionPrecedence) {

@@ -184,18 +184,8 @@ TEST(HealthSummary, OneLinePerUnhealthyUrlStartingWithTheUrl) {
 }
 
 // wait_healthy against the loopback test server; one server for the suite.
-class WaitHealthyTest : public ::testing::Test {
+class WaitHealthyTest : public health_testing::SharedTestServer<WaitHealthyTest> {
  protected:
-  static void SetUpTestSuite() { s_server = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete s_server;
-    s_server = nullptr;
-  }
-  static std::string url(const std::string& path) { return s_server->url(path); }
-  static std::string unique_key() {
-    static int counter = 0;
-    return "health-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  }
   static HealthCheck check_of(std::vector<std::string> urls) {
     HealthCheck check;
     check.urls = std::move(urls);
@@ -204,10 +194,7 @@ class WaitHealthyTest : public ::testing::Test {
     check.interval = 50ms;
     return check;
   }
-  static TestServer* s_server;
 };
-
-TestServer* WaitHealthyTest::s_server = nullptr;
 
 TEST_F(WaitHealthyTest, HealthyAtTheFirstProbe) {
   auto report = wait_healthy(check_of({url("/health")}));
@@ -237,7 +224,7 @@ TEST_F(WaitHealthyTest, NoticesReadinessWithinAboutOneInterval) {
 }
 
 TEST_F(WaitHealthyTest, CountsConsecutiveSuccesses) {
-  auto key = unique_key();
+  auto key = unique_key("health");
   HealthCheck check = check_of({url("/sequence?statuses=200,503,200,200,503&key=" + key)});
   check.successes = 2;
   check.interval = 10ms;
@@ -248,7 +235,7 @@ TEST_F(WaitHealthyTest, CountsConsecutiveSuccesses) {
 }
 
 TEST_F(WaitHealthyTest, GivesUpAtTheDeadlineWithEveryReason) {
-  auto key = unique_key();
+  auto key = unique_key("health");
   HealthCheck check = check_of({url("/sequence?statuses=503,404,500&key=" + key)});
   check.timeout = 600ms;
   auto start = std::chrono::steady_clock::now();
@@ -369,7 +356,7 @@ TEST_F(WaitHealthyTest, LastBodyIsCutToTwoKilobytes) {
 }
 
 TEST_F(WaitHealthyTest, ReportsEachChangeOnce) {
-  auto key = unique_key();
+  auto key = unique_key("health");
   std::mutex mutex;
   std::vector<std::string> changes;
   HealthCheck check = check_of({url("/sequence?statuses=503,503,503,404,404,200&key=" + key)});

@@ -23,24 +23,27 @@ boost::json::object json_of(const HttpOutcome& outcome) {
   return boost::json::parse(outcome.response->body).as_object();
 }
 
-// One server for the whole suite: starting python costs tens of milliseconds.
-class HttpTest : public ::testing::Test {
+class HttpTest : public health_testing::SharedTestServer<HttpTest> {
  protected:
-  static void SetUpTestSuite() { s_server = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete s_server;
-    s_server = nullptr;
+  // GET `path` with a body sink that appends what it receives to `received`.
+  static HttpOutcome get_into(const std::string& path, std::string& received) {
+    HttpRequest request;
+    request.url = url(path);
+    request.body_sink = [&](std::string_view chunk) {
+      received.append(chunk);
+      return true;
+    };
+    return http_send(request);
   }
-  static std::string url(const std::string& path) { return s_server->url(path); }
-  // A key no other test (or earlier run) used, for the counting routes.
-  static std::string unique_key(const std::string& name) {
-    static int counter = 0;
-    return name + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  // Sends `request` and expects no answer: `failure`, said as `text`.
+  static void expect_failure(const HttpRequest& request, TransportFailure failure,
+                             const std::string& text) {
+    auto outcome = http_send(request);
+    EXPECT_FALSE(outcome.response);
+    EXPECT_EQ(outcome.failure, failure);
+    EXPECT_EQ(outcome.failure_text, text);
   }
-  static TestServer* s_server;
 };
-
-TestServer* HttpTest::s_server = nullptr;
 
 TEST_F(HttpTest, GetReturnsStatusBodyAndHeaders) {
   HttpRequest request;
@@ -140,13 +143,7 @@ TEST_F(HttpTest, OtherMethodsAreSentAsGiven) {
 
 TEST_F(HttpTest, BodySinkReceivesADownloadInsteadOfTheResponse) {
   std::string received;
-  HttpRequest request;
-  request.url = url("/bytes?n=1000000");
-  request.body_sink = [&](std::string_view chunk) {
-    received.append(chunk);
-    return true;
-  };
-  auto outcome = http_send(request);
+  auto outcome = get_into("/bytes?n=1000000", received);
   ASSERT_TRUE(outcome.response) << outcome.failure_text;
   EXPECT_EQ(outcome.response->status, 200);
   EXPECT_EQ(outcome.response->body, "");
@@ -158,13 +155,7 @@ TEST_F(HttpTest, BodySinkReceivesADownloadInsteadOfTheResponse) {
 
 TEST_F(HttpTest, BodySinkIsSkippedForErrorAnswersSoTheyCanBeQuoted) {
   std::string received;
-  HttpRequest request;
-  request.url = url("/status/404");
-  request.body_sink = [&](std::string_view chunk) {
-    received.append(chunk);
-    return true;
-  };
-  auto outcome = http_send(request);
+  auto outcome = get_into("/status/404", received);
   ASSERT_TRUE(outcome.response);
   EXPECT_EQ(outcome.response->status, 404);
   EXPECT_EQ(received, "");
@@ -175,19 +166,13 @@ TEST_F(HttpTest, BodySinkCanStopTheDownload) {
   HttpRequest request;
   request.url = url("/bytes?n=1000000");
   request.body_sink = [](std::string_view) { return false; };
-  auto outcome = http_send(request);
-  EXPECT_FALSE(outcome.response);
-  EXPECT_EQ(outcome.failure, TransportFailure::Other);
-  EXPECT_EQ(outcome.failure_text, "the download was stopped by its receiver");
+  expect_failure(request, TransportFailure::Other, "the download was stopped by its receiver");
 }
 
 TEST_F(HttpTest, ConnectionRefusedIsNamed) {
   HttpRequest request;
   request.url = "http://127.0.0.1:" + std::to_string(health_testing::free_port()) + "/health";
-  auto outcome = http_send(request);
-  EXPECT_FALSE(outcome.response);
-  EXPECT_EQ(outcome.failure, TransportFailure::ConnectionRefused);
-  EXPECT_EQ(outcome.failure_text, "connection refused");
+  expect_failure(request, TransportFailure::ConnectionRefused, "connection refused");
 }
 
 TEST_F(HttpTest, SlowAnswerTimesOutWithTheTimeoutInTheText) {
@@ -206,20 +191,15 @@ TEST_F(HttpTest, SlowAnswerTimesOutWithTheTimeoutInTheText) {
 TEST_F(HttpTest, ServerClosingWithoutAnswerIsNamed) {
   HttpRequest request;
   request.url = url("/drop");
-  auto outcome = http_send(request);
-  EXPECT_FALSE(outcome.response);
-  EXPECT_EQ(outcome.failure, TransportFailure::Other);
-  EXPECT_EQ(outcome.failure_text, "the server closed the connection without answering");
+  expect_failure(request, TransportFailure::Other,
+                 "the server closed the connection without answering");
 }
 
 TEST_F(HttpTest, UnresolvableHostIsNamed) {
   HttpRequest request;
   request.url = "http://switchyard-test.invalid/health";
   request.timeout = 5s;
-  auto outcome = http_send(request);
-  EXPECT_FALSE(outcome.response);
-  EXPECT_EQ(outcome.failure, TransportFailure::Resolve);
-  EXPECT_EQ(outcome.failure_text, "could not resolve the host name");
+  expect_failure(request, TransportFailure::Resolve, "could not resolve the host name");
 }
 
 TEST_F(HttpTest, OnlyHttpAndHttpsAreSpoken) {

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -130,40 +132,39 @@ TEST(Manifest, MissingRequiredFieldIsNamed) {
   }
 }
 
+// A field set to a value the reader refuses, and what it must be instead.
+struct RefusedField {
+  const char* key;
+  boost::json::value value;
+  const char* must_be;
+};
+
+void expect_refused(const std::vector<RefusedField>& cases) {
+  for (const auto& refused : cases) {
+    EXPECT_EQ(error_for(sample_with(refused.key, &refused.value)),
+              std::string("dist/app.jar.manifest.json: manifest field \"") + refused.key +
+                  "\" must be " + refused.must_be +
+                  "; rebuild the artifact with switchyard-build-jar");
+  }
+}
+
 TEST(Manifest, WrongTypesAreNamed) {
-  boost::json::value number = 42;
-  EXPECT_EQ(error_for(sample_with("git_sha", &number)),
-            "dist/app.jar.manifest.json: manifest field \"git_sha\" must be a string; rebuild "
-            "the artifact with switchyard-build-jar");
-  boost::json::value negative = -1;
-  EXPECT_EQ(error_for(sample_with("size", &negative)),
-            "dist/app.jar.manifest.json: manifest field \"size\" must be a non-negative integer "
-            "(bytes); rebuild the artifact with switchyard-build-jar");
-  boost::json::value text = "12";
-  EXPECT_EQ(error_for(sample_with("size", &text)),
-            "dist/app.jar.manifest.json: manifest field \"size\" must be a non-negative integer "
-            "(bytes); rebuild the artifact with switchyard-build-jar");
+  expect_refused({
+      {"git_sha", 42, "a string"},
+      {"size", -1, "a non-negative integer (bytes)"},
+      {"size", "12", "a non-negative integer (bytes)"},
+  });
 }
 
 // Version, app and file end up in paths and object keys on the host: a
 // manifest that could climb out of a directory is refused.
 TEST(Manifest, RefusesValuesThatWouldEscapeADirectory) {
-  boost::json::value dotdot = "..";
-  EXPECT_EQ(error_for(sample_with("version", &dotdot)),
-            "dist/app.jar.manifest.json: manifest field \"version\" must be a label of letters, "
-            "digits, '.', '_', '-'; rebuild the artifact with switchyard-build-jar");
-  boost::json::value slash = "a/b";
-  EXPECT_EQ(error_for(sample_with("app", &slash)),
-            "dist/app.jar.manifest.json: manifest field \"app\" must be a name of letters, "
-            "digits, '.', '_', '-'; rebuild the artifact with switchyard-build-jar");
-  boost::json::value path = "../etc/passwd";
-  EXPECT_EQ(error_for(sample_with("file", &path)),
-            "dist/app.jar.manifest.json: manifest field \"file\" must be a file name without a "
-            "directory; rebuild the artifact with switchyard-build-jar");
-  boost::json::value upper(std::string(64, 'A'));
-  EXPECT_EQ(error_for(sample_with("sha256", &upper)),
-            "dist/app.jar.manifest.json: manifest field \"sha256\" must be 64 lower-case hex "
-            "digits; rebuild the artifact with switchyard-build-jar");
+  expect_refused({
+      {"version", "..", "a label of letters, digits, '.', '_', '-'"},
+      {"app", "a/b", "a name of letters, digits, '.', '_', '-'"},
+      {"file", "../etc/passwd", "a file name without a directory"},
+      {"sha256", boost::json::value(std::string(64, 'A')), "64 lower-case hex digits"},
+  });
 }
 
 TEST_F(ManifestFiles, WriteThenReadRoundTripsAndLeavesNoTemporary) {
