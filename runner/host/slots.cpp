@@ -96,15 +96,13 @@ std::string systemd_quote(std::string_view text) {
   return out + "\"";
 }
 
+// `text` with every `$` and `%` doubled: systemd expands both in a unit file
+// (variables and specifiers), and `$$` and `%%` are their literal forms.
 std::string systemd_escape_literal(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '$')
-      out += "$$";
-    else if (c == '%')
-      out += "%%";
-    else
-      out += c;
+    if (c == '$' || c == '%') out += c;
+    out += c;
   }
   return out;
 }
