@@ -136,13 +136,7 @@ class ProcessSlotRunner : public SlotRunner {
     }
     auto pid = spawn_detached(spec, launch.log_file);
     if (!pid) return pid.error();
-    SlotRecord record;
-    record.port = launch.port;
-    record.slot = launch.slot;
-    record.version = launch.version;
-    record.artifact = launch.artifact;
-    record.log_file = launch.log_file;
-    record.token = launch.token;
+    SlotRecord record = slot_record(launch);
     record.pid = *pid;
     record.start_ticks = process_start_ticks(*pid);
     return record;
@@ -243,11 +237,7 @@ class SystemdSlotRunner : public SlotRunner {
     if (auto started = run_systemctl(m_settings, {"start", instance}); !started) {
       return started.error();
     }
-    SlotRecord record;
-    record.port = launch.port;
-    record.slot = launch.slot;
-    record.version = launch.version;
-    record.artifact = launch.artifact;
+    SlotRecord record = slot_record(launch);
     record.log_file = "journalctl -u " + instance;
     auto pid = run_systemctl(m_settings, {"show", "--property=MainPID", "--value", instance});
     if (pid) record.pid = static_cast<pid_t>(std::atoi(pid->c_str()));
@@ -317,6 +307,17 @@ Result<std::vector<std::string>> expand_start_command(const std::vector<std::str
     argv.push_back(std::move(*expanded));
   }
   return argv;
+}
+
+SlotRecord slot_record(const SlotLaunch& launch) {
+  SlotRecord record;
+  record.port = launch.port;
+  record.slot = launch.slot;
+  record.version = launch.version;
+  record.artifact = launch.artifact;
+  record.log_file = launch.log_file;
+  record.token = launch.token;
+  return record;
 }
 
 SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,

@@ -68,6 +68,10 @@ struct SlotLaunch {
 inline const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
                                                             "RUNNER_TRACKING_ID"};
 
+// What state records of `launch` before it runs: port, slot, version,
+// artifact, log file and token (the caller adds pid, status and the rest).
+SlotRecord slot_record(const SlotLaunch& launch);
+
 // What starting `release` on `port` as `slot` needs: its artifact, its log
 // file (releases/<version>/slot-<port>.log) and a new token.
 SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,

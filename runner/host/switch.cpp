@@ -600,14 +600,8 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   // Record the slot as starting before spawning it, so that a deploy killed
   // right after the spawn leaves a trace (and the slot's token) behind.
   SlotLaunch launch = slot_launch(host.paths(), release, port, settings.slot_name(port));
-  SlotRecord slot;
-  slot.port = port;
-  slot.slot = launch.slot;
-  slot.version = release.version;
+  SlotRecord slot = slot_record(launch);
   slot.sha256 = release.sha256;
-  slot.artifact = launch.artifact;
-  slot.log_file = launch.log_file;
-  slot.token = launch.token;
   slot.status = SlotStatus::Starting;
   slot.since = utc_now();
   host.state().put(slot);
