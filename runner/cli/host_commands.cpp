@@ -39,6 +39,7 @@ void put_status(const HostStatus& status, boost::json::object& result) {
   result["last_exit_at"] = status.last_exit_at;
   result["abandoned_version"] = status.abandoned_version;
   result["abandoned_port"] = status.abandoned_port;
+  result["missing_environment_file"] = status.missing_environment_file;
 }
 }  // namespace
 

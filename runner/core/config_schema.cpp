@@ -87,6 +87,9 @@ const std::vector<ConfigKey>& config_schema() {
       {"target.systemd.unit_dir", String, "/etc/systemd/system",
        "where systemd mode writes the template unit <app>@.service"},
       {"target.systemd.systemctl", String, "systemctl", "the systemctl program systemd mode runs"},
+      {"target.systemd.run_dir", String, "/run/switchyard/{app}",
+       "where systemd mode writes each instance's environment file <port>.env (0600, in a 0700 "
+       "directory; it may hold target.environment's secrets, so it stays off the disk)"},
       {"target.nginx.mode", String, "reload",
        "how nginx is switched: reload (rewrite the include, nginx -t, reload) or seamless (njs "
        "router, no reload)",

@@ -147,6 +147,18 @@ std::set<unsigned long> established_to_port(int port) {
   return inodes;
 }
 
+// The socket inodes the children of `master` (nginx's workers) hold; nullopt
+// without the right to read their fds.
+std::optional<std::set<unsigned long>> worker_sockets(pid_t master) {
+  std::set<unsigned long> inodes;
+  for (pid_t worker : children_of(master)) {
+    std::optional<std::set<unsigned long>> held = socket_inodes(worker);
+    if (!held) return std::nullopt;
+    inodes.insert(held->begin(), held->end());
+  }
+  return inodes;
+}
+
 }  // namespace
 
 Result<int> Nginx::live_port() const {
@@ -344,32 +356,26 @@ bool Nginx::wait_drained(int old_port, const std::vector<pid_t>& old_workers) {
   // connection goes idle at the switch. Waiting for them, rather than treating them as safe to cut,
   // means "no connection" is also "no request in flight", which the connection table cannot
   // otherwise tell apart from an idle connection.
-  std::optional<pid_t> master;
-  if (Result<pid_t> found = master_pid()) master = *found;
-  auto nginx_sockets = [&]() -> std::optional<std::set<unsigned long>> {
-    // Without the master (or the right to read its workers' fds) every
-    // connection to the port counts: waiting too long is safe, too short not.
-    if (!master) return std::nullopt;
-    std::set<unsigned long> inodes;
-    for (pid_t worker : children_of(*master)) {
-      std::optional<std::set<unsigned long>> held = socket_inodes(worker);
-      if (!held) return std::nullopt;
-      inodes.insert(held->begin(), held->end());
-    }
-    return inodes;
-  };
-  // The connection table is read first, and the workers' sockets (a walk of
-  // /proc and of every worker's fds, slow on a busy machine) only while some
-  // connection to the port is left, so the poll that sees the slot drained
-  // costs two small reads.
-  return wait_until(m_settings.drain_timeout, [&] {
-    std::set<unsigned long> connections = established_to_port(old_port);
-    if (connections.empty()) return true;
-    std::optional<std::set<unsigned long>> ours = nginx_sockets();
-    if (!ours) return false;
-    return std::none_of(connections.begin(), connections.end(),
-                        [&](unsigned long inode) { return ours->contains(inode); });
-  });
+  return wait_until(m_settings.drain_timeout, [&] { return requests_in_flight(old_port) == 0; });
+}
+
+int Nginx::requests_in_flight(int port) const {
+  // The connection table is read first, and the master and its workers'
+  // sockets (a walk of /proc and of every worker's fds, slow on a busy
+  // machine) only while some connection to the port is left, so a drain's
+  // poll that finds none costs two small reads.
+  std::set<unsigned long> connections = established_to_port(port);
+  if (connections.empty()) return 0;
+  Result<pid_t> master = master_pid();
+  std::optional<std::set<unsigned long>> ours =
+      master ? worker_sockets(*master) : std::optional<std::set<unsigned long>>();
+  // Without the master (or the right to read its workers' fds) every
+  // connection to the port counts: a drain that waits too long is safe, one
+  // that stops too early is not.
+  if (!ours) return static_cast<int>(connections.size());
+  return static_cast<int>(
+      std::count_if(connections.begin(), connections.end(),
+                    [&](unsigned long inode) { return ours->contains(inode); }));
 }
 
 std::string Nginx::config_snippet() const {

@@ -36,6 +36,15 @@ class Nginx {
   // `old_port` is open. Bounded by the drain timeout; returns false on timeout.
   bool wait_drained(int old_port, const std::vector<pid_t>& old_workers);
 
+  // How many requests nginx has in flight to `port` now: its workers' open
+  // connections to the port (every connection to the port when the workers'
+  // sockets cannot be read). Asked after wait_drained timed out, each is a
+  // request the old slot is still answering: old workers (reload) close their
+  // idle upstream connections when they shut down, and idle pooled ones
+  // (seamless) close after the upstream keepalive_timeout, so only one whose
+  // request ended within that timeout is counted without being in flight.
+  int requests_in_flight(int port) const;
+
   // The snippet a user adds to the nginx they already run
   // (`switch-traffic --print-nginx-config`).
   std::string config_snippet() const;

@@ -143,6 +143,7 @@ Result<IncludeDirective> the_directive(const NginxSettings& settings, std::strin
   }
   if (found.size() > 1) {
     std::vector<std::string> lines;
+    lines.reserve(found.size());
     for (const IncludeDirective& directive : found)
       lines.push_back(std::to_string(directive.line));
     return usage_error(

@@ -7,6 +7,17 @@
 #include "runner/util/environment.hpp"
 
 namespace switchyard {
+namespace {
+
+// A directory setting with {app} replaced by the service's name; `fallback`
+// when it is empty.
+std::string app_directory(std::string text, const std::string& app, std::string_view fallback) {
+  if (auto at = text.find("{app}"); at != std::string::npos) text.replace(at, 5, app);
+  if (text.empty()) text = std::string(fallback) + app;
+  return text;
+}
+
+}  // namespace
 
 std::string HostSettings::slot_name(int port) const {
   if (!ports.empty() && port == ports[0]) return "blue";
@@ -54,6 +65,8 @@ Result<HostSettings> load_host_settings(const Config& config) {
                        "\" is not a way to run a slot; use auto, process or systemd");
   }
   SWITCHYARD_READ(settings.slots.systemctl, config.string("target.systemd.systemctl"));
+  SWITCHYARD_READ(text, config.string("target.systemd.run_dir"));
+  settings.slots.run_directory = app_directory(text, settings.app, "/run/switchyard/");
 
   // The health gate shares the health section with verify-health.
   SWITCHYARD_READ(settings.health, read_health_settings(config));
@@ -104,9 +117,7 @@ Result<HostSettings> load_host_settings(const Config& config) {
   settings.keep_releases = static_cast<int>(number);
   SWITCHYARD_READ(settings.lock_timeout, config.duration("target.lock_timeout"));
   SWITCHYARD_READ(text, config.string("target.state_dir"));
-  if (auto at = text.find("{app}"); at != std::string::npos) text.replace(at, 5, settings.app);
-  if (text.empty()) text = "/var/lib/switchyard/" + settings.app;
-  settings.paths.state_dir = text;
+  settings.paths.state_dir = app_directory(text, settings.app, "/var/lib/switchyard/");
   if (settings.nginx.live_port_file.empty()) {
     settings.nginx.live_port_file = settings.paths.state_dir / "live-port";
   }

@@ -96,15 +96,13 @@ std::string systemd_quote(std::string_view text) {
   return out + "\"";
 }
 
+// `text` with every `$` and `%` doubled: systemd expands both in a unit file
+// (variables and specifiers), and `$$` and `%%` are their literal forms.
 std::string systemd_escape_literal(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '$')
-      out += "$$";
-    else if (c == '%')
-      out += "%%";
-    else
-      out += c;
+    if (c == '$' || c == '%') out += c;
+    out += c;
   }
   return out;
 }
@@ -138,13 +136,7 @@ class ProcessSlotRunner : public SlotRunner {
     }
     auto pid = spawn_detached(spec, launch.log_file);
     if (!pid) return pid.error();
-    SlotRecord record;
-    record.port = launch.port;
-    record.slot = launch.slot;
-    record.version = launch.version;
-    record.artifact = launch.artifact;
-    record.log_file = launch.log_file;
-    record.token = launch.token;
+    SlotRecord record = slot_record(launch);
     record.pid = *pid;
     record.start_ticks = process_start_ticks(*pid);
     return record;
@@ -218,6 +210,20 @@ class ProcessSlotRunner : public SlotRunner {
   SlotSettings m_settings;
 };
 
+// Creates `directory` (and its parents) and makes it 0700, however it was
+// before: the files in it are readable by whoever may enter it.
+Result<void> make_private_directory(const fs::path& directory) {
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (!error) fs::permissions(directory, fs::perms::owner_all, error);
+  if (error) {
+    return unavailable(directory.string() +
+                       ": cannot create it private (mode 0700) for systemd's environment files (" +
+                       error.message() + "); deploy as root, or set target.systemd.run_dir");
+  }
+  return {};
+}
+
 class SystemdSlotRunner : public SlotRunner {
  public:
   SystemdSlotRunner(SlotSettings settings, fs::path state_dir)
@@ -229,14 +235,18 @@ class SystemdSlotRunner : public SlotRunner {
     if (!unit) return unit.error();
     std::error_code error;
     fs::create_directories(m_settings.unit_directory, error);
-    fs::create_directories(m_state_dir / "slots", error);
     auto unit_file = m_settings.unit_directory / (m_settings.app + "@.service");
     auto written = write_file_atomically(unit_file, *unit, 0644);
     if (!written) return written.error();
-    // 0600: target.environment may hold credentials the service needs.
-    auto environment_file = m_state_dir / "slots" / (std::to_string(launch.port) + ".env");
-    written = write_file_atomically(environment_file, environment_file_text(launch), 0600);
+    // target.environment may hold credentials the service needs: 0600, in a
+    // directory only its owner enters, on /run (never on a disk).
+    if (auto made = make_private_directory(m_settings.run_directory); !made) return made.error();
+    written = write_file_atomically(systemd_environment_file(m_settings, launch.port),
+                                    environment_file_text(launch), 0600);
     if (!written) return written.error();
+    // Earlier versions kept it on the disk, in <state_dir>/slots/: that copy goes.
+    fs::remove(m_state_dir / "slots" / (std::to_string(launch.port) + ".env"), error);
+    fs::remove(m_state_dir / "slots", error);  // only when empty
 
     std::string instance = instance_name(launch.port);
     if (auto reloaded = run_systemctl(m_settings, {"daemon-reload"}); !reloaded) {
@@ -245,11 +255,7 @@ class SystemdSlotRunner : public SlotRunner {
     if (auto started = run_systemctl(m_settings, {"start", instance}); !started) {
       return started.error();
     }
-    SlotRecord record;
-    record.port = launch.port;
-    record.slot = launch.slot;
-    record.version = launch.version;
-    record.artifact = launch.artifact;
+    SlotRecord record = slot_record(launch);
     record.log_file = "journalctl -u " + instance;
     auto pid = run_systemctl(m_settings, {"show", "--property=MainPID", "--value", instance});
     if (pid) record.pid = static_cast<pid_t>(std::atoi(pid->c_str()));
@@ -261,8 +267,13 @@ class SystemdSlotRunner : public SlotRunner {
     return run_systemctl(m_settings, {"is-active", "--quiet", instance_name(record.port)}).ok();
   }
 
+  // A stopped instance's environment file goes with it, so the secrets in it
+  // stay on the host no longer than the service that needs them runs.
   bool stop(const SlotRecord& record) override {
-    return run_systemctl(m_settings, {"stop", instance_name(record.port)}).ok();
+    if (!run_systemctl(m_settings, {"stop", instance_name(record.port)}).ok()) return false;
+    std::error_code error;
+    fs::remove(systemd_environment_file(m_settings, record.port), error);
+    return true;
   }
 
   Result<void> set_boot_enabled(const SlotRecord& record, bool enabled) override {
@@ -319,6 +330,17 @@ Result<std::vector<std::string>> expand_start_command(const std::vector<std::str
     argv.push_back(std::move(*expanded));
   }
   return argv;
+}
+
+SlotRecord slot_record(const SlotLaunch& launch) {
+  SlotRecord record;
+  record.port = launch.port;
+  record.slot = launch.slot;
+  record.version = launch.version;
+  record.artifact = launch.artifact;
+  record.log_file = launch.log_file;
+  record.token = launch.token;
+  return record;
 }
 
 SlotLaunch slot_launch(const HostPaths& paths, const ReleaseInfo& release, int port,
@@ -405,10 +427,28 @@ bool slot_process_running(const SlotRecord& record) {
   return slot_process_identity(record) == SlotIdentity::Proven;
 }
 
+namespace {
+
+// <run_directory>/<instance>.env: `instance` is a port, or %i in the unit.
+fs::path environment_file_of(const SlotSettings& settings, std::string_view instance) {
+  return settings.run_directory / (std::string(instance) + ".env");
+}
+
+}  // namespace
+
+fs::path systemd_environment_file(const SlotSettings& settings, int port) {
+  return environment_file_of(settings, std::to_string(port));
+}
+
 Result<std::string> systemd_unit_text(const SlotSettings& settings, const fs::path& state_dir) {
   if (settings.app.empty()) return usage_error("app: not set; name the service in switchyard.yml");
   if (settings.start_command.empty()) {
     return usage_error("target.start_command: empty; give the command as a list");
+  }
+  if (settings.run_directory.empty()) {
+    return usage_error(
+        "target.systemd.run_dir: empty; default is /run/switchyard/<app>, where systemd mode "
+        "keeps each instance's environment file");
   }
   // Placeholders become what systemd expands itself: the port is the
   // instance name, the rest come from the instance's environment file.
@@ -445,7 +485,9 @@ Result<std::string> systemd_unit_text(const SlotSettings& settings, const fs::pa
        << "After=network.target\n\n"
        << "[Service]\n"
        << "Type=simple\n"
-       << "EnvironmentFile=" << (state_dir / "slots" / "%i.env").string() << "\n"
+       << "# Required (no '-'): /run is emptied at boot, and an instance must fail to start\n"
+       << "# rather than run without its variables; `switchyard restore` writes it again.\n"
+       << "EnvironmentFile=" << environment_file_of(settings, "%i").string() << "\n"
        << "WorkingDirectory="
        << (settings.working_directory.empty() ? state_dir : settings.working_directory).string()
        << "\n";

@@ -47,6 +47,11 @@ struct SlotSettings {
   // systemd mode: where the template unit goes and how systemctl is called.
   std::filesystem::path unit_directory = "/etc/systemd/system";
   std::string systemctl = "systemctl";
+  // systemd mode: where each instance's environment file goes
+  // (`target.systemd.run_dir`, /run/switchyard/<app>). It holds
+  // target.environment, which may be secrets, so it lives on the tmpfs /run
+  // rather than in the persistent state directory, and is gone after a reboot.
+  std::filesystem::path run_directory;
 };
 
 // What one start of a slot needs to know.
@@ -67,6 +72,10 @@ struct SlotLaunch {
 // outlive the job, so it is started without them.
 inline const std::vector<std::string> k_job_kill_markers = {"BUILD_ID", "JENKINS_NODE_COOKIE",
                                                             "RUNNER_TRACKING_ID"};
+
+// What state records of `launch` before it runs: port, slot, version,
+// artifact, log file and token (the caller adds pid, status and the rest).
+SlotRecord slot_record(const SlotLaunch& launch);
 
 // What starting `release` on `port` as `slot` needs: its artifact, its log
 // file (releases/<version>/slot-<port>.log) and a new token.
@@ -125,14 +134,21 @@ class SlotRunner {
   virtual void set_restart_on_exit(const SlotRecord& /*record*/, bool /*enabled*/) {}
 };
 
+// systemd mode: the environment file of the instance on `port`,
+// <run_directory>/<port>.env (mode 0600, in a directory of mode 0700).
+std::filesystem::path systemd_environment_file(const SlotSettings& settings, int port);
+
 // The systemd template unit for `settings` (`<app>@.service`): ExecStart is
 // the start command with {port} as %i and the per-deploy values read from
-// the instance's environment file <state_dir>/slots/<port>.env.
+// the instance's environment file (systemd_environment_file). The file is
+// required: when it is missing (after a reboot emptied /run) the instance
+// fails to start rather than start without its variables. `state_dir` is
+// the working directory unless target.working_directory says otherwise.
 Result<std::string> systemd_unit_text(const SlotSettings& settings,
                                       const std::filesystem::path& state_dir);
 
-// The runner `settings.run_as` names; `state_dir` holds systemd's
-// per-instance environment files (<state_dir>/slots/<port>.env).
+// The runner `settings.run_as` names; `state_dir` is systemd mode's default
+// working directory.
 std::unique_ptr<SlotRunner> make_slot_runner(const SlotSettings& settings,
                                              const std::filesystem::path& state_dir);
 

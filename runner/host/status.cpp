@@ -65,6 +65,13 @@ Result<HostStatus> host_status(const HostSettings& settings) {
   status.pid = live->pid;
   status.running = host.slots().running(*live);
   if (status.running) status.uptime_seconds = uptime_from_ticks(live->start_ticks);
+  if (!status.running && settings.slots.run_as == RunAs::Systemd) {
+    auto environment_file = systemd_environment_file(settings.slots, live->port);
+    std::error_code error;
+    if (!std::filesystem::exists(environment_file, error)) {
+      status.missing_environment_file = environment_file.string();
+    }
+  }
   if (auto supervisor = read_supervisor_status(supervisor_status_file(live->log_file))) {
     status.supervised = true;
     status.restarts = supervisor->restarts;
@@ -94,6 +101,13 @@ std::string format_host_status(const HostStatus& status) {
           status.slot + ")\n";
   text += "  pid:      " + std::to_string(status.pid) +
           (status.running ? "" : " (not running; run `switchyard restore`)") + "\n";
+  if (!status.missing_environment_file.empty()) {
+    text += "  env file: " + status.missing_environment_file +
+            " is gone (a reboot empties /run), so systemd cannot start " + status.app + "@" +
+            std::to_string(status.port) +
+            ".service; run `switchyard restore` where the deploy's variables are set, or deploy "
+            "again\n";
+  }
   text += "  uptime:   " + format_uptime(status.uptime_seconds) + "\n";
   if (status.supervised) {
     text += "  restarts: " + std::to_string(status.restarts) +

@@ -36,15 +36,20 @@ struct HostStatus {
   // deploy left it, and the next deploy stops it.
   std::string abandoned_version;
   int abandoned_port = 0;
+  // systemd mode: the live instance's environment file, when it is gone (a
+  // reboot empties /run) and the instance therefore cannot start.
+  std::string missing_environment_file;
 };
 
 // What runs now: read from state, one health probe, no lock taken.
 Result<HostStatus> host_status(const HostSettings& settings);
 std::string format_host_status(const HostStatus& status);
 
-// After a reboot in process mode: the live release recorded in state no
-// longer runs; start it again on its port and gate it on health (nginx
-// already points there). A no-op when it runs.
+// After a reboot: the live release recorded in state no longer runs (process
+// mode: nothing starts it at boot; systemd mode: its environment file went
+// with /run, so its enabled instance failed); start it again on its port
+// (systemd mode: writing the environment file anew) and gate it on health
+// (nginx already points there). A no-op when it runs.
 Result<HostStatus> restore_live_release(const HostSettings& settings);
 
 }  // namespace switchyard

@@ -213,6 +213,38 @@ void stop_slot(Host& host, SlotRecord& slot) {
   slot.warm_until.clear();
 }
 
+// Waits for nginx to drain `old_port` (Nginx::wait_drained). When
+// target.drain_timeout runs out first, logs how many requests nginx still
+// has in flight to the old slot, and returns that count when `stopping` the
+// slot next cuts them (0 when it keeps running and they may finish).
+int drain_old_slot(Host& host, int old_port, const std::vector<pid_t>& old_workers, bool stopping) {
+  if (host.nginx().wait_drained(old_port, old_workers)) return 0;
+  const auto& settings = host.settings();
+  std::string timeout = format_duration(settings.drain_timeout);
+  int in_flight = host.nginx().requests_in_flight(old_port);
+  if (in_flight == 0) {
+    // Reload mode: nginx's old workers still finish other work (a slow
+    // client), none of it with the old slot.
+    log::info("port {}: target.drain_timeout ({}) ran out, but no request to it is in flight",
+              old_port, timeout);
+    return 0;
+  }
+  std::string requests = in_flight == 1 ? "1 request" : std::to_string(in_flight) + " requests";
+  if (!stopping) {
+    log::warn(
+        "port {}: {} still in flight after target.drain_timeout ({}); it keeps running, so "
+        "they may finish",
+        old_port, requests, timeout);
+    return 0;
+  }
+  log::warn(
+      "port {}: {} still in flight after target.drain_timeout ({}); stopping it anyway, "
+      "which cuts {} unless the service finishes {} within target.stop_grace ({})",
+      old_port, requests, timeout, in_flight == 1 ? "it" : "them", in_flight == 1 ? "it" : "them",
+      format_duration(settings.slots.stop_grace));
+  return in_flight;
+}
+
 // Writes state.json after the command already failed with `error`. A write
 // that fails too is added to the message (it names state.json and what to
 // do), unless the message is already about it, since state.json then no
@@ -600,14 +632,8 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   // Record the slot as starting before spawning it, so that a deploy killed
   // right after the spawn leaves a trace (and the slot's token) behind.
   SlotLaunch launch = slot_launch(host.paths(), release, port, settings.slot_name(port));
-  SlotRecord slot;
-  slot.port = port;
-  slot.slot = launch.slot;
-  slot.version = release.version;
+  SlotRecord slot = slot_record(launch);
   slot.sha256 = release.sha256;
-  slot.artifact = launch.artifact;
-  slot.log_file = launch.log_file;
-  slot.token = launch.token;
   slot.status = SlotStatus::Starting;
   slot.since = utc_now();
   host.state().put(slot);
@@ -721,12 +747,12 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
 
   // Drain the old slot, then stop it (or keep it warm for an instant rollback).
   auto drain_start = Clock::now();
-  if (old_port > 0 && !host.nginx().wait_drained(old_port, *old_workers)) {
-    log::warn("port {}: still had traffic after target.drain_timeout ({}); stopping it anyway",
-              old_port, format_duration(settings.drain_timeout));
-  }
+  bool keep_warm = settings.keep_warm.count() > 0;
+  int cut_requests = old_port > 0 ? drain_old_slot(host, old_port, *old_workers,
+                                                   old_slot.has_value() && !keep_warm)
+                                  : 0;
   if (old_slot) {
-    if (settings.keep_warm.count() > 0) {
+    if (keep_warm) {
       old_slot->warm_until = utc_after(settings.keep_warm);
       log::info("port {}: {} stays warm until {}", old_port, old_slot->version,
                 old_slot->warm_until);
@@ -753,6 +779,7 @@ Result<SwitchOutcome> start_and_switch(Host& host, const ReleaseInfo& release,
   // Record the release.
   auto outcome = record_switch(host, attempt, slot, old_slot, old_port, durations_ms);
   if (!outcome) return outcome;
+  outcome->cut_requests = cut_requests;
 
   // Keep N releases, never the live one, the one before it, or a warm one.
   std::vector<std::string> protect = {release.version, host.state().previous_version};
@@ -837,18 +864,19 @@ Result<SwitchOutcome> switch_to_warm(Host& host, int port, const std::string& ac
   durations_ms.emplace_back("switched", elapsed_ms(switch_start));
 
   auto drain_start = Clock::now();
+  int cut_requests = 0;
   if (old_slot) {
-    if (!host.nginx().wait_drained(old_port, *old_workers)) {
-      log::warn("port {}: still had traffic after target.drain_timeout; stopping it anyway",
-                old_port);
-    }
+    cut_requests = drain_old_slot(host, old_port, *old_workers, true);
     stop_slot(host, *old_slot);
     host.state().put(*old_slot);
     (void)host.slots().set_boot_enabled(*old_slot, false);
   }
   durations_ms.emplace_back("drained", elapsed_ms(drain_start));
   auto outcome = record_switch(host, attempt, warm, old_slot, old_port, durations_ms);
-  if (outcome) outcome->instant = true;
+  if (outcome) {
+    outcome->instant = true;
+    outcome->cut_requests = cut_requests;
+  }
   return outcome;
 }
 
@@ -922,6 +950,7 @@ void put_outcome(const SwitchOutcome& outcome, boost::json::object& result) {
   result["previous_version"] = outcome.previous_version;
   result["previous_port"] = outcome.previous_port;
   result["instant"] = outcome.instant;
+  result["cut_requests"] = outcome.cut_requests;
   boost::json::object durations;
   for (const auto& [phase, ms] : outcome.durations_ms)
     durations[phase + "_ms"] = ms;

@@ -75,6 +75,10 @@ struct SwitchOutcome {
   std::string previous_version;
   int previous_port = 0;
   bool instant = false;  // a warm slot was switched to, nothing started
+  // Requests nginx still had in flight to the old slot when target.drain_timeout
+  // ran out and the old slot was stopped anyway (Nginx::requests_in_flight):
+  // cut, unless the service finished them within target.stop_grace.
+  int cut_requests = 0;
   PhaseDurations durations_ms;
   std::vector<std::string> deleted_releases;
 };

@@ -184,8 +184,11 @@ TEST_F(NginxSwitchTest, ReloadWaitsForAnInFlightRequestOnTheOldWorker) {
   auto old_workers = nginx.switch_to(m_new->port());
   ASSERT_TRUE(old_workers) << old_workers.error().message;
   EXPECT_EQ(body_now(), served_by(m_new->port()));
-  // The old worker is still serving the slow request: not drained yet.
+  // The old worker is still serving the slow request: not drained yet, and
+  // that request is the one in flight to the old slot.
   EXPECT_FALSE(nginx.wait_drained(m_old->port(), *old_workers));
+  EXPECT_EQ(nginx.requests_in_flight(m_old->port()), 1);
+  EXPECT_EQ(nginx.requests_in_flight(m_new->port()), 0);
 
   // The slow request completes on the old slot, then the worker exits.
   auto response = in_flight.get();
@@ -195,6 +198,7 @@ TEST_F(NginxSwitchTest, ReloadWaitsForAnInFlightRequestOnTheOldWorker) {
   NginxSettings patient = m_nginx->settings();
   patient.drain_timeout = 3s;
   EXPECT_TRUE(Nginx(patient).wait_drained(m_old->port(), *old_workers));
+  EXPECT_EQ(nginx.requests_in_flight(m_old->port()), 0);
 }
 
 TEST_F(NginxSwitchTest, SeamlessSwitchKeepsTheClientConnectionAndNeverReloads) {
@@ -242,6 +246,9 @@ TEST_F(NginxSwitchTest, SeamlessDrainWaitsForAnInFlightRequestToTheOldSlot) {
   auto bounded_start = std::chrono::steady_clock::now();
   EXPECT_FALSE(nginx.wait_drained(m_old->port(), {}));
   EXPECT_LT(std::chrono::steady_clock::now() - bounded_start, 1s);
+  // The pooled connection of the first request closed after the upstream
+  // keep-alive timeout (250ms here): what is left is the slow request.
+  EXPECT_EQ(nginx.requests_in_flight(m_old->port()), 1);
 
   auto response = in_flight.get();
   ASSERT_TRUE(response);
@@ -249,6 +256,7 @@ TEST_F(NginxSwitchTest, SeamlessDrainWaitsForAnInFlightRequestToTheOldSlot) {
   NginxSettings patient = m_nginx->settings();
   patient.drain_timeout = 3s;
   EXPECT_TRUE(Nginx(patient).wait_drained(m_old->port(), {}));
+  EXPECT_EQ(nginx.requests_in_flight(m_old->port()), 0);
 }
 
 TEST_F(NginxSwitchTest, SeamlessRequestRoutedToAStoppedSlotIsServedByTheOtherSlot) {

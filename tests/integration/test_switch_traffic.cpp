@@ -4,8 +4,12 @@
 // config, the host lock, SIGKILL in each phase, sha256 refusal, retention.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <thread>
 
@@ -71,6 +75,8 @@ TEST_P(SwitchTrafficModeTest, DeploysThreeVersionsInTurn) {
   EXPECT_GT(answered.load(), 20);
   EXPECT_EQ(m_host->version_through_nginx(), "3.0.0");
   EXPECT_EQ(second.json()["previous_version"].as_string(), "1.0.0");
+  // Every request finished within the drain: none was cut.
+  EXPECT_EQ(second.json()["cut_requests"].as_int64(), 0);
   EXPECT_EQ(second.json()["port"].as_int64(), m_host->port(0));
   EXPECT_EQ(third.json()["port"].as_int64(), m_host->port(1));
 
@@ -95,6 +101,56 @@ TEST_P(SwitchTrafficModeTest, DeploysThreeVersionsInTurn) {
   for (const auto& [phase, ms] : history[2].durations_ms)
     phases.push_back(phase);
   EXPECT_EQ(phases, (std::vector<std::string>{"fetch", "boot", "healthy", "switched", "drained"}));
+}
+
+// POSTs to the sample service's /slow?ms=`ms` through nginx on `port` and
+// waits up to a minute for the answer: its HTTP status, 0 when the
+// connection broke without one. POST, because nginx does not resend a
+// non-idempotent request to the other slot when the one it chose goes away.
+int post_slow(int port, int ms) {
+  int fd = nginx_harness::connect_loopback(port);
+  if (fd < 0) return 0;
+  timeval timeout{60, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string request = "POST /slow?ms=" + std::to_string(ms) +
+                        " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n"
+                        "Connection: close\r\n\r\nx";
+  std::string answer;
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+      static_cast<ssize_t>(request.size())) {
+    char chunk[4096];
+    ssize_t got = 0;
+    while (answer.size() < 12 && (got = ::recv(fd, chunk, sizeof(chunk), 0)) > 0)
+      answer.append(chunk, static_cast<size_t>(got));
+  }
+  ::close(fd);
+  return answer.size() >= 12 ? std::stoi(answer.substr(9, 3)) : 0;
+}
+
+// A request longer than target.drain_timeout is cut when the old slot is
+// stopped, and switch-traffic says how many were, in its log and its result.
+TEST_P(SwitchTrafficModeTest, ARequestLongerThanTheDrainTimeoutIsCountedAsCut) {
+  start({.mode = GetParam().mode, .include_format = GetParam().format});
+  if (IsSkipped()) return;
+  deploy_ok("1.0.0");
+  int old_port = m_host->port(1);
+  int nginx_port = m_host->nginx().port();
+  // Longer than the new slot's boot, gate, switch and drain together.
+  auto slow = std::async(std::launch::async, [nginx_port] { return post_slow(nginx_port, 30000); });
+  std::this_thread::sleep_for(300ms);  // the request reaches the old slot
+
+  auto run = m_host->deploy("2.0.0", {}, {{"SWITCHYARD_TARGET__DRAIN_TIMEOUT", "1s"}});
+  ASSERT_EQ(run.exit_code, 0) << context_of(run);
+  EXPECT_EQ(run.json()["cut_requests"].as_int64(), 1) << context_of(run);
+  EXPECT_NE(run.err.find("port " + std::to_string(old_port) +
+                         ": 1 request still in flight after target.drain_timeout (1s); stopping "
+                         "it anyway, which cuts it unless the service finishes it within "
+                         "target.stop_grace (5s)"),
+            std::string::npos)
+      << run.err;
+  // It was cut: the old service ended (SHUTDOWN_GRACE_MS 2000) before it answered.
+  EXPECT_EQ(slow.get(), 502);
+  EXPECT_EQ(m_host->version_through_nginx(), "2.0.0");
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -256,6 +256,7 @@ TEST_F(SlotsTest, SystemdUnitPassesSystemdAnalyzeVerify) {
   m_settings.user = "nobody";
   m_settings.start_command = {"java",       "-XX:+UseSerialGC",     "-jar",
                               "{artifact}", "--server.port={port}", "--label=100%-{version}"};
+  m_settings.run_directory = "/run/switchyard/hello";
   auto unit = systemd_unit_text(m_settings, "/var/lib/switchyard/hello");
   ASSERT_TRUE(unit) << unit.error().message;
   auto java = find_program("java");
@@ -264,8 +265,12 @@ TEST_F(SlotsTest, SystemdUnitPassesSystemdAnalyzeVerify) {
                        "\"--server.port=%i\" \"--label=100%%-${SWITCHYARD_VERSION}\"\n"),
             std::string::npos)
       << *unit;
-  EXPECT_NE(unit->find("EnvironmentFile=/var/lib/switchyard/hello/slots/%i.env\n"),
-            std::string::npos);
+  // On /run, never in the state directory, and required (no leading '-'):
+  // after a reboot emptied /run the instance fails rather than start
+  // without its variables.
+  EXPECT_NE(unit->find("\nEnvironmentFile=/run/switchyard/hello/%i.env\n"), std::string::npos)
+      << *unit;
+  EXPECT_EQ(unit->find("/var/lib/switchyard/hello/slots"), std::string::npos) << *unit;
   EXPECT_NE(unit->find("User=nobody\n"), std::string::npos);
   EXPECT_NE(unit->find("TimeoutStopSec=2\n"), std::string::npos);
   EXPECT_NE(unit->find("KillMode=control-group\n"), std::string::npos);
@@ -304,11 +309,39 @@ TEST_F(SlotsTest, SystemdModeDrivesSystemctlInOrder) {
 
   m_settings.run_as = RunAs::Systemd;
   m_settings.unit_directory = m_dir / "units";
+  m_settings.run_directory = m_dir / "run/switchyard/hello";
   m_settings.environment_variables = {{"JAVA_OPTS", "-Xmx64m \"quoted\""}};
+  // A run directory someone left open is made private again.
+  fs::create_directories(m_settings.run_directory);
+  fs::permissions(m_settings.run_directory, fs::perms::all);
+  // Where earlier versions kept the file, on the disk.
+  fs::create_directories(m_dir / "state/slots");
+  std::ofstream(m_dir / "state/slots/8082.env") << "JAVA_OPTS=\"old\"\n";
   auto runner = make_slot_runner(m_settings, m_dir / "state");
   auto record = runner->start(m_launch);
   ASSERT_TRUE(record) << record.error().message;
   EXPECT_EQ(record->pid, 4242);
+
+  // The instance's variables, which may be secrets: 0600 in a 0700
+  // directory under the run directory, nothing under the state directory.
+  auto environment_file = m_settings.run_directory / "8082.env";
+  EXPECT_EQ(systemd_environment_file(m_settings, 8082), environment_file);
+  EXPECT_EQ(read_text(environment_file),
+            "# Written by switchyard for hello@8082.service\n"
+            "SWITCHYARD_ARTIFACT=\"" +
+                m_launch.artifact.string() +
+                "\"\n"
+                "SWITCHYARD_VERSION=\"2.0.0\"\n"
+                "SWITCHYARD_ENVIRONMENT=\"prod\"\n"
+                "SWITCHYARD_SLOT=\"green\"\n"
+                "JAVA_OPTS=\"-Xmx64m \\\"quoted\\\"\"\n");
+  EXPECT_EQ(fs::status(environment_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(m_settings.run_directory).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  // The copy an earlier version left on the disk is gone.
+  EXPECT_FALSE(fs::exists(m_dir / "state/slots"));
+
   EXPECT_TRUE(runner->running(*record));
   EXPECT_TRUE(runner->set_boot_enabled(*record, true));
   EXPECT_TRUE(runner->stop(*record));
@@ -326,18 +359,17 @@ TEST_F(SlotsTest, SystemdModeDrivesSystemctlInOrder) {
             "is-active --quiet hello@8082.service\n"
             "disable hello@8082.service\n");
   EXPECT_TRUE(fs::exists(m_dir / "units/hello@.service"));
-  auto environment_file = m_dir / "state/slots/8082.env";
-  EXPECT_EQ(read_text(environment_file),
-            "# Written by switchyard for hello@8082.service\n"
-            "SWITCHYARD_ARTIFACT=\"" +
-                m_launch.artifact.string() +
-                "\"\n"
-                "SWITCHYARD_VERSION=\"2.0.0\"\n"
-                "SWITCHYARD_ENVIRONMENT=\"prod\"\n"
-                "SWITCHYARD_SLOT=\"green\"\n"
-                "JAVA_OPTS=\"-Xmx64m \\\"quoted\\\"\"\n");
-  EXPECT_EQ(fs::status(environment_file).permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write);
+  // Stopped, the instance needs its variables no more: the file is gone.
+  EXPECT_FALSE(fs::exists(environment_file));
+}
+
+TEST_F(SlotsTest, SystemdUnitNeedsARunDirectory) {
+  auto unit = systemd_unit_text(m_settings, "/var/lib/switchyard/hello");
+  ASSERT_FALSE(unit);
+  EXPECT_EQ(unit.error().code, ExitCode::Usage);
+  EXPECT_EQ(unit.error().message,
+            "target.systemd.run_dir: empty; default is /run/switchyard/<app>, where systemd mode "
+            "keeps each instance's environment file");
 }
 
 }  // namespace
