@@ -562,9 +562,10 @@ class ConfigLoader {
       case ConfigType::StringList:
       case ConfigType::PortPair: {
         auto items = split_list(text);
-        if (!items)
+        if (!items) {
           return problem("expected a " + std::string(config_type_name(key.type)) +
                          ", written [a, b] or a,b");
+        }
         out.list = std::move(*items);
         if (key.type == ConfigType::PortPair) {
           if (auto bad = ports_problem(out.list)) return problem(*bad);
@@ -729,14 +730,18 @@ std::optional<std::string> Config::find(std::string_view key) const {
     case ConfigType::StringList:
     case ConfigType::PortPair: {
       std::string out;
-      for (const auto& item : value.list)
-        out += (out.empty() ? "" : ",") + item;
+      for (const auto& item : value.list) {
+        if (!out.empty()) out += ',';
+        out += item;
+      }
       return out;
     }
     case ConfigType::StringMap: {
       std::string out;
-      for (const auto& [name, text] : value.map)
-        out += (out.empty() ? "" : ",") + name + "=" + text;
+      for (const auto& [name, text] : value.map) {
+        if (!out.empty()) out += ',';
+        out.append(name).append("=").append(text);
+      }
       return out;
     }
     default:
