@@ -661,27 +661,30 @@ class ConfigLoader {
       if (!value) return value.error();
       layer[path] = std::move(*value);
     }
-    for (const auto& [path, items] : m_options.flags.lists) {
+    // A list or map flag's value, still empty, once its key is of that `type`.
+    auto collection_of = [&](const std::string& path, ConfigType type,
+                             std::string_view kind) -> Result<Value> {
       auto key = key_of(path);
       if (!key) return key.error();
-      if ((*key)->type != ConfigType::StringList) {
-        return usage_error("flag for " + path + ": not a list key (a switchyard bug)");
+      if ((*key)->type != type) {
+        return usage_error("flag for " + path + ": not a " + std::string(kind) +
+                           " key (a switchyard bug)");
       }
       Value value;
-      value.list = items;
       value.origin = flag_name(path);
-      layer[path] = std::move(value);
+      return value;
+    };
+    for (const auto& [path, items] : m_options.flags.lists) {
+      auto value = collection_of(path, ConfigType::StringList, "list");
+      if (!value) return value.error();
+      value->list = items;
+      layer[path] = std::move(*value);
     }
     for (const auto& [path, entries] : m_options.flags.maps) {
-      auto key = key_of(path);
-      if (!key) return key.error();
-      if ((*key)->type != ConfigType::StringMap) {
-        return usage_error("flag for " + path + ": not a map key (a switchyard bug)");
-      }
-      Value value;
-      value.map = entries;
-      value.origin = flag_name(path);
-      layer[path] = std::move(value);
+      auto value = collection_of(path, ConfigType::StringMap, "map");
+      if (!value) return value.error();
+      value->map = entries;
+      layer[path] = std::move(*value);
     }
     return layer;
   }
