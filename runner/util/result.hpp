@@ -109,5 +109,5 @@ inline constexpr const char* k_exit_codes_help =
   do {                                      \
     auto value_ = (expression);             \
     if (!value_) return value_.error();     \
-    target = std::move(*value_);            \
+    (target) = std::move(*value_);          \
   } while (false)
