@@ -310,9 +310,22 @@ Result<AwsCredentials> assume_role_with_web_identity(
 
 // --- container credentials (ECS, CodeBuild, EKS Pod Identity) -----------------
 
-// Reads the JSON both the container endpoint and instance metadata answer
-// with: AccessKeyId, SecretAccessKey, Token, Expiration.
-Result<AwsCredentials> credentials_from_json(const std::string& body, const std::string& subject) {
+// Reads the answer both the container endpoint and instance metadata give:
+// JSON with AccessKeyId, SecretAccessKey, Token, Expiration. Anything else is
+// exit 3 naming `subject`: `unreachable_advice` follows curl's reason when
+// nothing answered, `status_advice` the status when it was not 200.
+Result<AwsCredentials> credentials_from_answer(const HttpOutcome& answer,
+                                               const std::string& subject,
+                                               std::string_view unreachable_advice,
+                                               std::string_view status_advice) {
+  if (!answer.response) {
+    return unavailable(subject + ": " + answer.failure_text + std::string(unreachable_advice));
+  }
+  if (answer.response->status != 200) {
+    return unavailable(subject + ": HTTP " + std::to_string(answer.response->status) +
+                       std::string(status_advice));
+  }
+  const std::string& body = answer.response->body;
   boost::system::error_code ec;
   boost::json::value json = boost::json::parse(body, ec);
   if (ec || !json.is_object()) {
@@ -400,15 +413,9 @@ Result<std::optional<AwsCredentials>> from_container(const AwsChainOptions& opti
   RetryPolicy policy;
   policy.attempts = 3;
   policy.first_backoff = std::chrono::milliseconds(100);
-  HttpOutcome outcome = http_send_with_retries(request, policy);
-  if (!outcome.response) {
-    return unavailable(subject + ": " + outcome.failure_text + "; is the container agent running?");
-  }
-  if (outcome.response->status != 200) {
-    return unavailable(subject + ": HTTP " + std::to_string(outcome.response->status) +
-                       "; check the task role and the authorization token");
-  }
-  auto credentials = credentials_from_json(outcome.response->body, subject);
+  auto credentials = credentials_from_answer(http_send_with_retries(request, policy), subject,
+                                             "; is the container agent running?",
+                                             "; check the task role and the authorization token");
   if (!credentials) return credentials.error();
   credentials->source = "container credentials (" + variable + ")";
   return std::optional<AwsCredentials>(std::move(*credentials));
@@ -479,14 +486,8 @@ Result<std::optional<AwsCredentials>> from_instance_metadata(const AwsChainOptio
   HttpOutcome answer = http_send(credentials_request);
   std::string subject =
       "AWS credentials: EC2 instance metadata at " + endpoint + " (role " + role + ")";
-  if (!answer.response) {
-    return unavailable(subject + ": " + answer.failure_text + "; try again");
-  }
-  if (answer.response->status != 200) {
-    return unavailable(subject + ": HTTP " + std::to_string(answer.response->status) +
-                       " for the role's credentials; check the instance profile");
-  }
-  auto credentials = credentials_from_json(answer.response->body, subject);
+  auto credentials = credentials_from_answer(
+      answer, subject, "; try again", " for the role's credentials; check the instance profile");
   if (!credentials) return credentials.error();
   credentials->source = "EC2 instance metadata (role " + role + ")";
   return std::optional<AwsCredentials>(std::move(*credentials));

@@ -49,6 +49,13 @@ Result<HostSettings> load_host_settings(const StepContext& context,
   if (!config) return config.error();
   return load_host_settings(*config);
 }
+
+CLI::Option* add_lock_timeout_flag(CLI::App& app, CommonOptions& options) {
+  return add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
+                         "how long to wait for another deploy's host lock (default 10m)")
+      ->type_name("DUR");
+}
+
 int expire_warm_main(int argc, char** argv) {
   CLI::App app{
       "switchyard expire-warm: stop a warm slot once its time is up (run by "
@@ -128,9 +135,7 @@ int restore_main(int argc, char** argv) {
       "mode) and gate it on health; nginx already points there"};
   CommonOptions options;
   add_common_options(app, options, false);
-  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
-                  "how long to wait for the host lock (default 10m)")
-      ->type_name("DUR");
+  add_lock_timeout_flag(app, options);
   return run_step("switchyard restore", app, options, argc, argv,
                   [&](StepContext& context) -> Result<void> {
                     auto settings = load_host_settings(context);

@@ -21,6 +21,9 @@ namespace switchyard {
 // on top, and reads the target section.
 Result<HostSettings> load_host_settings(const StepContext& context,
                                         const std::map<std::string, std::string>& flags = {});
+// --lock-timeout (target.lock_timeout), for every host command that takes
+// the host lock.
+CLI::Option* add_lock_timeout_flag(CLI::App& app, CommonOptions& options);
 // `switchyard status ...`, `switchyard restore ...` and the hidden
 // `switchyard expire-warm ...` (argv[0] is the subcommand).
 int status_main(int argc, char** argv);

@@ -116,6 +116,17 @@ CLI::Option* add_config_flag(CLI::App& app, CommonOptions& options, const std::s
       ->expected(1);
 }
 
+void add_s3_store_flags(CLI::App& app, CommonOptions& options) {
+  add_config_flag(app, options, "--endpoint", "artifact.endpoint",
+                  "S3-compatible endpoint URL for s3:// artifacts, path-style addressing "
+                  "(artifact.endpoint)")
+      ->type_name("URL");
+  add_config_flag(app, options, "--region", "artifact.region",
+                  "AWS region for s3:// artifacts (artifact.region)");
+  add_config_flag(app, options, "--profile", "artifact.profile",
+                  "AWS profile for s3:// artifacts (artifact.profile)");
+}
+
 std::string version_not_alone_message(const std::string& program) {
   return program +
          ": --version prints the program's version and takes no other argument; the release "

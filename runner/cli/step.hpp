@@ -55,6 +55,11 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anyt
 CLI::Option* add_config_flag(CLI::App& app, CommonOptions& options, const std::string& flag,
                              std::string_view key, const std::string& help);
 
+// Adds --endpoint, --region and --profile (artifact.endpoint, artifact.region,
+// artifact.profile): how a step that reads or writes artifacts reaches an
+// s3:// store; store/s3_store_options reads them back.
+void add_s3_store_flags(CLI::App& app, CommonOptions& options);
+
 // The message for `--version` given with anything else: the release label
 // used to be `--version LABEL`, and a workflow still written that way must
 // fail loudly instead of printing the version and exiting 0.

@@ -17,6 +17,7 @@
 #include "runner/core/secrets.hpp"
 #include "runner/util/atomic_file.hpp"
 #include "runner/util/sha256.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -343,34 +344,11 @@ void CiAdapter::write_line(log::Level level, std::string_view text) {
 }
 
 std::string github_escape_data(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '%') {
-      out += "%25";
-    } else if (c == '\r') {
-      out += "%0D";
-    } else if (c == '\n') {
-      out += "%0A";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return percent_encode(text, "\r\n");
 }
 
 std::string github_escape_property(std::string_view text) {
-  std::string out;
-  for (char c : github_escape_data(text)) {
-    if (c == ':') {
-      out += "%3A";
-    } else if (c == ',') {
-      out += "%2C";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return percent_encode(text, "\r\n:,");
 }
 
 std::unique_ptr<CiAdapter> make_ci(CiKind kind,

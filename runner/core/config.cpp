@@ -562,9 +562,10 @@ class ConfigLoader {
       case ConfigType::StringList:
       case ConfigType::PortPair: {
         auto items = split_list(text);
-        if (!items)
+        if (!items) {
           return problem("expected a " + std::string(config_type_name(key.type)) +
                          ", written [a, b] or a,b");
+        }
         out.list = std::move(*items);
         if (key.type == ConfigType::PortPair) {
           if (auto bad = ports_problem(out.list)) return problem(*bad);
@@ -660,27 +661,30 @@ class ConfigLoader {
       if (!value) return value.error();
       layer[path] = std::move(*value);
     }
-    for (const auto& [path, items] : m_options.flags.lists) {
+    // A list or map flag's value, still empty, once its key is of that `type`.
+    auto collection_of = [&](const std::string& path, ConfigType type,
+                             std::string_view kind) -> Result<Value> {
       auto key = key_of(path);
       if (!key) return key.error();
-      if ((*key)->type != ConfigType::StringList) {
-        return usage_error("flag for " + path + ": not a list key (a switchyard bug)");
+      if ((*key)->type != type) {
+        return usage_error("flag for " + path + ": not a " + std::string(kind) +
+                           " key (a switchyard bug)");
       }
       Value value;
-      value.list = items;
       value.origin = flag_name(path);
-      layer[path] = std::move(value);
+      return value;
+    };
+    for (const auto& [path, items] : m_options.flags.lists) {
+      auto value = collection_of(path, ConfigType::StringList, "list");
+      if (!value) return value.error();
+      value->list = items;
+      layer[path] = std::move(*value);
     }
     for (const auto& [path, entries] : m_options.flags.maps) {
-      auto key = key_of(path);
-      if (!key) return key.error();
-      if ((*key)->type != ConfigType::StringMap) {
-        return usage_error("flag for " + path + ": not a map key (a switchyard bug)");
-      }
-      Value value;
-      value.map = entries;
-      value.origin = flag_name(path);
-      layer[path] = std::move(value);
+      auto value = collection_of(path, ConfigType::StringMap, "map");
+      if (!value) return value.error();
+      value->map = entries;
+      layer[path] = std::move(*value);
     }
     return layer;
   }
@@ -729,14 +733,18 @@ std::optional<std::string> Config::find(std::string_view key) const {
     case ConfigType::StringList:
     case ConfigType::PortPair: {
       std::string out;
-      for (const auto& item : value.list)
-        out += (out.empty() ? "" : ",") + item;
+      for (const auto& item : value.list) {
+        if (!out.empty()) out += ',';
+        out += item;
+      }
       return out;
     }
     case ConfigType::StringMap: {
       std::string out;
-      for (const auto& [name, text] : value.map)
-        out += (out.empty() ? "" : ",") + name + "=" + text;
+      for (const auto& [name, text] : value.map) {
+        if (!out.empty()) out += ',';
+        out.append(name).append("=").append(text);
+      }
       return out;
     }
     default:

@@ -22,15 +22,9 @@ Result<HealthSettings> read_health_settings(const Config& config) {
 
   // The schema's ranges (config_schema.cpp) already held every value below to
   // its bounds when the file was loaded; these reads only convert.
-  auto timeout = config.duration("health.timeout");
-  if (!timeout) return timeout.error();
-  settings.timeout = *timeout;
-  auto interval = config.duration("health.interval");
-  if (!interval) return interval.error();
-  settings.interval = *interval;
-  auto request_timeout = config.duration("health.request_timeout");
-  if (!request_timeout) return request_timeout.error();
-  settings.request_timeout = *request_timeout;
+  SWITCHYARD_READ(settings.timeout, config.duration("health.timeout"));
+  SWITCHYARD_READ(settings.interval, config.duration("health.interval"));
+  SWITCHYARD_READ(settings.request_timeout, config.duration("health.request_timeout"));
 
   auto successes = config.integer("health.successes");
   if (!successes) return successes.error();
@@ -53,15 +47,9 @@ Result<HealthSettings> read_health_settings(const Config& config) {
     settings.expect_json.emplace_back(check.substr(0, equals), check.substr(equals + 1));
   }
 
-  auto headers = config.string_map("health.headers");
-  if (!headers) return headers.error();
-  settings.headers = *headers;
-  auto cacert = config.string("health.cacert");
-  if (!cacert) return cacert.error();
-  settings.cacert = *cacert;
-  auto insecure = config.boolean("health.insecure");
-  if (!insecure) return insecure.error();
-  settings.insecure = *insecure;
+  SWITCHYARD_READ(settings.headers, config.string_map("health.headers"));
+  SWITCHYARD_READ(settings.cacert, config.string("health.cacert"));
+  SWITCHYARD_READ(settings.insecure, config.boolean("health.insecure"));
   return settings;
 }
 

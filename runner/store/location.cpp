@@ -170,17 +170,7 @@ Location Location::manifest_beside() const {
 }
 
 std::string path_to_file_uri(const std::filesystem::path& path) {
-  std::string out = "file://";
-  for (char c : path.string()) {
-    if (c == ' ') {
-      out += "%20";
-    } else if (c == '%') {
-      out += "%25";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return "file://" + percent_encode(path.string(), " ");
 }
 
 }  // namespace switchyard

@@ -77,6 +77,14 @@ std::string default_store_uri() {
   return path_to_file_uri(base / "switchyard/artifacts");
 }
 
+StoreOptions s3_store_options(const Config& config) {
+  StoreOptions options;
+  options.endpoint = config.find("artifact.endpoint").value_or("");
+  options.region = config.find("artifact.region").value_or("");
+  options.profile = config.find("artifact.profile").value_or("");
+  return options;
+}
+
 Result<PushOutcome> planned_push(const PushRequest& request, const StoreOptions& options) {
   auto artifact = push_destination(options, request.manifest);
   if (!artifact) return artifact.error();

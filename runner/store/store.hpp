@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "runner/core/config.hpp"
 #include "runner/core/manifest.hpp"
 #include "runner/store/artifact_store.hpp"
 #include "runner/store/location.hpp"
@@ -37,6 +38,11 @@ struct PushOutcome {
 // The default store: /var/lib/switchyard/artifacts as root, else
 // $XDG_DATA_HOME/switchyard/artifacts.
 std::string default_store_uri();
+
+// How an s3:// store is reached: artifact.endpoint, artifact.region and
+// artifact.profile from `config` (after its precedence, flags included).
+// The store's `uri` and `ca_file` are the caller's to set.
+StoreOptions s3_store_options(const Config& config);
 
 // What push_artifact stores: `file`, described by `manifest` (app, version,
 // file and size set). With its sha256 set the bytes are checked against it

@@ -39,6 +39,21 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string percent_encode(std::string_view text, std::string_view reserved) {
+  constexpr std::string_view k_hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c != '%' && reserved.find(c) == std::string_view::npos) {
+      out += c;
+      continue;
+    }
+    auto byte = static_cast<unsigned char>(c);
+    out += {'%', k_hex[byte >> 4], k_hex[byte & 0x0F]};
+  }
+  return out;
+}
+
 std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -15,6 +15,10 @@ std::string to_lower(std::string_view text);
 // True when `a` and `b` differ at most in ASCII letter case.
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 
+// `text` with '%' and every character in `reserved` written as %XX (upper-case
+// hex), the rest as it is: file:// URIs and GitHub's workflow commands.
+std::string percent_encode(std::string_view text, std::string_view reserved);
+
 // Decodes %XX sequences; a '%' without two hex digits after it is kept as it
 // is, and '+' stays '+' (URI paths, not form data).
 std::string percent_decode(std::string_view text);

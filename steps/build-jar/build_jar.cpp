@@ -160,6 +160,16 @@ bool has_gradle_build(const fs::path& project_dir) {
   return false;
 }
 
+// The build a project directory holds, if any. A wrapper script says which
+// build the project pins, so both wrappers come before either build file.
+std::optional<Tool> detect_tool(const fs::path& dir) {
+  if (path_exists(dir / "gradlew")) return Tool::Gradle;
+  if (path_exists(dir / "mvnw")) return Tool::Maven;
+  if (has_gradle_build(dir)) return Tool::Gradle;
+  if (path_exists(dir / "pom.xml")) return Tool::Maven;
+  return std::nullopt;
+}
+
 Result<BuildPlan> plan_gradle(const PlanInput& input, const fs::path& dir, bool explicit_tool) {
   if (path_exists(dir / "gradlew")) {
     return gradle_plan(dir, wrapper_argv(dir / "gradlew"), "found ./gradlew");
@@ -332,7 +342,6 @@ Result<BuildPlan> plan_build(const PlanInput& input) {
                        ": no such project directory; check --project or build.project_dir");
   }
 
-  Result<BuildPlan> plan = usage_error("");
   if (input.tool == Tool::Command || (input.tool == Tool::Auto && !input.command.empty())) {
     if (input.command.empty()) {
       return usage_error(
@@ -346,23 +355,16 @@ Result<BuildPlan> plan_build(const PlanInput& input) {
     command.reason = "build.command";
     // build.args belong to a detected build; a configured command is taken as written.
     return command;
-  } else if (input.tool == Tool::Gradle) {
-    plan = plan_gradle(input, dir, true);
-  } else if (input.tool == Tool::Maven) {
-    plan = plan_maven(input, dir, true);
-  } else if (path_exists(dir / "gradlew")) {
-    plan = plan_gradle(input, dir, false);
-  } else if (path_exists(dir / "mvnw")) {
-    plan = plan_maven(input, dir, false);
-  } else if (has_gradle_build(dir)) {
-    plan = plan_gradle(input, dir, false);
-  } else if (path_exists(dir / "pom.xml")) {
-    plan = plan_maven(input, dir, false);
-  } else {
+  }
+  bool explicit_tool = input.tool != Tool::Auto;
+  std::optional<Tool> tool = explicit_tool ? input.tool : detect_tool(dir);
+  if (!tool) {
     return usage_error(dir.string() +
                        ": no build found (no gradlew, mvnw, build.gradle or pom.xml); set "
                        "build.command in switchyard.yml or pass --project");
   }
+  Result<BuildPlan> plan = *tool == Tool::Gradle ? plan_gradle(input, dir, explicit_tool)
+                                                 : plan_maven(input, dir, explicit_tool);
   if (!plan.ok()) return plan;
   plan->argv.insert(plan->argv.end(), input.extra_args.begin(), input.extra_args.end());
   return plan;
@@ -419,6 +421,7 @@ Result<std::string> select_jar(const std::vector<std::string>& jars,
                                const std::vector<std::string>& unchanged) {
   std::string where = join(dirs, " or ");
   std::vector<std::string> names;
+  names.reserve(jars.size());
   for (const auto& jar : jars)
     names.push_back(fs::path(jar).filename().string());
 
@@ -476,6 +479,7 @@ Result<std::string> select_jar(const std::vector<std::string>& jars,
       }
     }
     // File names are enough within one directory; across several, the paths.
+    listed.reserve(candidates.size());
     for (const auto& jar : candidates) {
       listed.push_back(in_dirs.size() == 1 ? fs::path(jar).filename().string() : jar);
     }

@@ -41,16 +41,10 @@ Result<Options> options_from_config(const Config& config) {
   if (!tool) return tool.error();
   options.tool = *tool;
 
-  auto command = config.string_list("build.command");
-  if (!command) return command.error();
-  options.command = *command;
-  auto args = config.string_list("build.args");
-  if (!args) return args.error();
-  options.extra_args = *args;
+  SWITCHYARD_READ(options.command, config.string_list("build.command"));
+  SWITCHYARD_READ(options.extra_args, config.string_list("build.args"));
 
-  auto jar = config.string("build.jar");
-  if (!jar) return jar.error();
-  options.jar_glob = *jar;
+  SWITCHYARD_READ(options.jar_glob, config.string("build.jar"));
 
   auto release_template = config.string("build.release_template");
   if (!release_template) return release_template.error();
@@ -59,9 +53,7 @@ Result<Options> options_from_config(const Config& config) {
   options.release_template_origin =
       config.origin("build.release_template") + ": build.release_template";
 
-  auto app = config.string("app");
-  if (!app) return app.error();
-  options.app = *app;
+  SWITCHYARD_READ(options.app, config.string("app"));
   return options;
 }
 

@@ -18,11 +18,8 @@ namespace {
 // The store settings: artifact.* after the configuration's precedence (the
 // flags are in its flag layer), else the default file store.
 Result<StoreOptions> resolve_store(const Config& config) {
-  StoreOptions store;
+  StoreOptions store = s3_store_options(config);
   store.uri = config.find("artifact.store").value_or(default_store_uri());
-  store.endpoint = config.find("artifact.endpoint").value_or("");
-  store.region = config.find("artifact.region").value_or("");
-  store.profile = config.find("artifact.profile").value_or("");
   if (store.uri.rfind("s3://", 0) != 0 && store.uri.rfind("file://", 0) != 0) {
     return usage_error(store.uri + " (" + config.origin("artifact.store") +
                        "): unknown store; use file:///dir or s3://bucket/prefix");
@@ -131,11 +128,7 @@ void add_flags(CLI::App& app, CommonOptions& common, Flags& options) {
   app.add_option("--release", options.release,
                  "the release label when FILE has no manifest (with one, it must agree)")
       ->type_name("LABEL");
-  add_config_flag(app, common, "--endpoint", "artifact.endpoint",
-                  "S3-compatible endpoint URL, path-style addressing (artifact.endpoint)")
-      ->type_name("URL");
-  add_config_flag(app, common, "--region", "artifact.region", "AWS region (artifact.region)");
-  add_config_flag(app, common, "--profile", "artifact.profile", "AWS profile (artifact.profile)");
+  add_s3_store_flags(app, common);
   app.add_option("--presign", options.presign,
                  "also print a presigned GET URL valid this long (e.g. 1h; s3:// only)");
   app.add_flag("--force", options.force,

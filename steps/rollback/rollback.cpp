@@ -29,9 +29,7 @@ int run(int argc, char** argv) {
   app.add_option("--to,--release", request.to,
                  "the kept release to go back to (default: the previous one)");
   app.add_flag("--list", list, "list the kept releases, marking the live one, and exit");
-  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
-                  "how long to wait for another deploy's host lock (default 10m)")
-      ->type_name("DUR");
+  add_lock_timeout_flag(app, options);
 
   return run_step("rollback", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
     auto settings = load_host_settings(context);

@@ -9,6 +9,7 @@
 #include "runner/core/log.hpp"
 #include "runner/host/nginx.hpp"
 #include "runner/host/switch.hpp"
+#include "runner/store/store.hpp"
 
 namespace switchyard::steps::switch_traffic {
 
@@ -37,16 +38,8 @@ int run(int argc, char** argv) {
       ->type_name("LABEL");
   app.add_flag("--no-verify", request.no_verify,
                "deploy without a sha256 to check (no --sha256 and no manifest)");
-  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
-                  "how long to wait for another deploy's host lock (default 10m)")
-      ->type_name("DUR");
-  add_config_flag(app, options, "--endpoint", "artifact.endpoint",
-                  "S3-compatible endpoint for s3:// artifacts (artifact.endpoint)")
-      ->type_name("URL");
-  add_config_flag(app, options, "--region", "artifact.region",
-                  "AWS region for s3:// artifacts (artifact.region)");
-  add_config_flag(app, options, "--profile", "artifact.profile",
-                  "AWS profile for s3:// artifacts (artifact.profile)");
+  add_lock_timeout_flag(app, options);
+  add_s3_store_flags(app, options);
   app.add_flag("--print-nginx-config", print_nginx_config,
                "print the nginx snippet for the configured mode and exit");
 
@@ -56,9 +49,7 @@ int run(int argc, char** argv) {
         if (!config) return config.error();
         auto settings = load_host_settings(*config);
         if (!settings) return settings.error();
-        request.store.endpoint = config->find("artifact.endpoint").value_or("");
-        request.store.region = config->find("artifact.region").value_or("");
-        request.store.profile = config->find("artifact.profile").value_or("");
+        request.store = s3_store_options(*config);
 
         if (print_nginx_config) {
           auto snippet = Nginx(settings->nginx).config_snippet();
