@@ -66,7 +66,8 @@ host=${fleet_address[2]}
 export SWITCHYARD_ARTIFACT__ENDPOINT
 SWITCHYARD_ARTIFACT__ENDPOINT=$(endpoint 2)
 
-# A duration out of range, and --presign for an artifact not in S3: exit 2.
+# A duration out of range, --presign for an artifact not in S3 or with
+# --via codedeploy: exit 2.
 expect_usage() {
   local expected=$1 status=0
   shift
@@ -80,6 +81,8 @@ expect_usage "--presign: deploy.presign: '0s' is out of range; use from 1s to 16
   --artifact "$s3v1" --presign 0s
 expect_usage "--presign: deploy.presign: $ci/releases/hello-1.0.0.py is not an s3:// artifact;" \
   --artifact "$ci/releases/hello-1.0.0.py" --presign 10m
+expect_usage "--presign: deploy.presign: --via codedeploy puts the artifact in the revision bundle" \
+  --via codedeploy --artifact "$s3v1" --presign 10m
 
 # Without --presign the host has no credentials to fetch the s3:// artifact.
 status=0
