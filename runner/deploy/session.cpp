@@ -160,7 +160,7 @@ Result<std::string> HostSession::send_artifact(const std::filesystem::path& file
                     {"size", static_cast<std::int64_t>(size)}});
   if (!sent) return sent.error();
   std::ifstream in(file, std::ios::binary);
-  std::string buffer(256 * 1024, '\0');
+  std::string buffer(std::size_t{256} * 1024, '\0');
   std::uint64_t left = size;
   while (left > 0) {
     in.read(buffer.data(),
