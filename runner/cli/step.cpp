@@ -88,8 +88,9 @@ CLI::Option* add_config_flag(CLI::App& app, CommonOptions& options, const std::s
   options.config_flags.names[path] = flag;
   ConfigFlags& flags = options.config_flags;
   if (key->type == ConfigType::Boolean) {
+    std::string value = flag.starts_with("--no-") ? "false" : "true";
     return app.add_flag_function(
-        flag, [&flags, path](std::int64_t) { flags.values[path] = "true"; }, help);
+        flag, [&flags, path, value](std::int64_t) { flags.values[path] = value; }, help);
   }
   if (key->type == ConfigType::StringList) {
     // One item per occurrence, so a positional argument after it stays one.

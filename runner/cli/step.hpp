@@ -51,7 +51,8 @@ void add_common_options(CLI::App& app, CommonOptions& options, bool changes_anyt
 // configuration applies it with its one precedence (flag > variable >
 // environment section > top level > default) and names the flag when the
 // value is malformed. A list key's flag is repeatable, one item per
-// occurrence; a Boolean key's is a switch that sets it true.
+// occurrence; a Boolean key's is a switch that sets it true, or false when
+// the flag is named --no-... (--no-rollback-on-failure).
 CLI::Option* add_config_flag(CLI::App& app, CommonOptions& options, const std::string& flag,
                              std::string_view key, const std::string& help);
 

@@ -130,6 +130,10 @@ const std::vector<ConfigKey>& config_schema() {
       {"deploy.rollback_on_failure", Boolean, "true",
        "when a host fails, roll back the hosts this rollout already switched"},
       {"deploy.remote_bin", String, "switchyard", "the switchyard program on the hosts"},
+      {"deploy.presign", Time, "",
+       "s3:// artifacts: hosts fetch through a presigned URL valid this long instead of with "
+       "their own credentials",
+       "", "1s..168h"},
       {"deploy.ssh.identity_file", String, "",
        "the private key ssh uses (default: ssh's own, the agent); env:NAME reads the key itself "
        "from variable NAME (masked)"},

@@ -18,6 +18,7 @@
 #include "runner/host/state.hpp"
 #include "runner/host/status.hpp"
 #include "runner/host/switch.hpp"
+#include "runner/store/store.hpp"
 #include "runner/util/environment.hpp"
 #include "runner/util/interrupt.hpp"
 
@@ -82,6 +83,7 @@ class Agent {
     if (op == "status") return status();
     if (op == "lock") return lock(request);
     if (op == "receive") return receive(request);
+    if (op == "fetch") return fetch(request);
     if (op == "run") return run_step(request);
     if (op == "retire") return retire();
     if (op == "interrupt") return {};  // nothing in flight
@@ -96,6 +98,7 @@ class Agent {
     }
     m_config_text = text_of(request, "config");
     m_requested_by = text_of(request, "requested_by");
+    m_artifact_url = text_of(request, "artifact_url");
     ConfigLoadOptions options;
     options.document = m_config_text;
     auto config = Config::load(options);
@@ -117,6 +120,9 @@ class Agent {
       event["release"] = live->version;
       event["port"] = live->port;
       event["since"] = live->since;
+      // What its service reports, for switchyard run's version check.
+      auto release = read_release_info(m_settings->paths, live->version);
+      if (release && !release->app_version.empty()) event["app_version"] = release->app_version;
     }
     event["previous"] = state->previous_version;
     auto found = host_status(*m_settings);
@@ -164,7 +170,7 @@ class Agent {
     if (auto it = request.find("size"); it != request.end() && it->value().is_int64()) {
       size = static_cast<std::uint64_t>(it->value().as_int64());
     }
-    auto directory = m_settings->paths.state_dir / "incoming" / std::to_string(::getpid());
+    auto directory = staging_directory();
     std::error_code error;
     fs::create_directories(directory, error);
     auto path = directory / name;
@@ -183,6 +189,45 @@ class Agent {
     m_incoming = directory;
     send({{"event", "received"}, {"path", path.string()}});
     return {};
+  }
+
+  // Fetches the presigned URL the client opened with (request-deploy
+  // --presign) into the staging area through the http store, which checks
+  // the sha256 on the way (switch-traffic checks it again), with the
+  // manifest the client read beside it.
+  Result<void> fetch(const json::object& request) {
+    if (m_artifact_url.empty()) {
+      return usage_error("agent: fetch without a presigned URL (a client bug)");
+    }
+    auto directory = staging_directory();
+    auto path = fetch_with_manifest(directory, request);
+    if (!path) {
+      std::error_code error;
+      fs::remove_all(directory, error);
+      return path.error();
+    }
+    m_incoming = directory;
+    send({{"event", "received"}, {"path", path->string()}});
+    return {};
+  }
+
+  // The artifact from the presigned URL into `directory`, and the manifest
+  // of the fetch request beside it.
+  Result<fs::path> fetch_with_manifest(const fs::path& directory, const json::object& request) {
+    auto fetched = fetch_artifact(m_artifact_url, directory, text_of(request, "sha256"));
+    if (!fetched) return fetched.error();
+    if (std::string text = text_of(request, "manifest"); !text.empty()) {
+      auto manifest = manifest_from_json(text, "the manifest request-deploy sent");
+      if (!manifest) return manifest.error();
+      auto written = write_manifest(*manifest, manifest_path_for(fetched->path));
+      if (!written) return written.error();
+    }
+    return fetched->path;
+  }
+
+  // Where an artifact waits for switch-traffic: <state_dir>/incoming/<pid>/.
+  fs::path staging_directory() const {
+    return m_settings->paths.state_dir / "incoming" / std::to_string(::getpid());
   }
 
   // Runs switch-traffic or rollback with the configuration on its stdin and
@@ -284,6 +329,7 @@ class Agent {
   std::optional<HostSettings> m_settings;
   std::string m_config_text;
   std::string m_requested_by;
+  std::string m_artifact_url;  // --presign: a secret, registered at open
   HostLock m_lock;
   fs::path m_incoming;
 };

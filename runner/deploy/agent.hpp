@@ -6,11 +6,16 @@
 // The protocol, one JSON object per line (the artifact as raw bytes):
 //   agent  -> {"event":"hello","version":"0.1.0","protocol":1}
 //   client -> {"op":"open","config":"<resolved configuration>","secrets":[...],
-//              "requested_by":"..."}            -> {"event":"opened",...}
-//   client -> {"op":"status"}                    -> {"event":"status",...}
+//              "requested_by":"...","artifact_url":"<presigned URL, with --presign>"}
+//                                                -> {"event":"opened",...}
+//   client -> {"op":"status"}                    -> {"event":"status","release":...,
+//                                                    "app_version":...,...}
 //   client -> {"op":"lock","timeout_ms":N,"action":"deploying","release":"..."}
 //                                                -> {"event":"locked"}
 //   client -> {"op":"receive","name":"hello.jar","size":N} + N bytes
+//                                                -> {"event":"received","path":...}
+//   client -> {"op":"fetch","sha256":"...","manifest":"<JSON>"}  (--presign: the
+//              artifact_url, through the http store; the manifest written beside it)
 //                                                -> {"event":"received","path":...}
 //   client -> {"op":"run","step":"switch-traffic"|"rollback","args":[...]}
 //                                                -> {"event":"done","exit_code":N,"result":{...}}

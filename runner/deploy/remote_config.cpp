@@ -65,7 +65,9 @@ Result<RemoteConfig> resolve_remote_config(const Config& config,
           std::string text = value;
           if (holds_references(path)) {
             bool secret = false;
-            auto resolved = resolve_env_reference(path + "." + name, value, environment, &secret);
+            std::string entry = path;
+            entry.append(".").append(name);
+            auto resolved = resolve_env_reference(entry, value, environment, &secret);
             if (!resolved) return resolved.error();
             text = *resolved;
             if (secret) {

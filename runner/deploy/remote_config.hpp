@@ -18,6 +18,9 @@ namespace switchyard {
 struct RemoteConfig {
   std::string document;              // JSON, the shape of switchyard.yml
   std::vector<std::string> secrets;  // the resolved env:NAME values (also add_secret'ed)
+  // --presign: the presigned URL a host fetches the artifact from (a
+  // secret, also in `secrets`); empty otherwise (deploy/presign.hpp).
+  std::string artifact_url;
 };
 
 // Resolves `config` for the hosts. An env:NAME whose variable is not set

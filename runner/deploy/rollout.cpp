@@ -188,6 +188,7 @@ class Rollout {
       if (!status) return fail(status.error(), "not touched");
       host.result.before = text_of(*status, "release");
       host.result.before_port = static_cast<int>(number_of(*status, "port"));
+      host.result.before_app_version = text_of(*status, "app_version");
       host.result.after = host.result.before;
       host.result.after_port = host.result.before_port;
       host.result.since = text_of(*status, "since");
@@ -238,6 +239,32 @@ class Rollout {
     }
   }
 
+  struct HostArtifact {
+    std::string path;    // what switch-traffic gets as --artifact
+    bool moved = false;  // it was sent or fetched into the host's staging area
+  };
+
+  // Where the host finds the artifact: fetched into its staging area from
+  // the presigned URL (--presign), streamed there (ssh, a local file), or as
+  // given (a local file on this machine, an s3:// or http(s):// URL). A
+  // manifest goes beside it, so the host's release records the app_version.
+  Result<HostArtifact> artifact_on_host(FleetHost& host) {
+    if (!m_config.artifact_url.empty()) {
+      auto fetched = host.session.fetch_presigned(m_request.sha256, m_request.manifest);
+      if (!fetched) return fetched.error();
+      return HostArtifact{*fetched, true};
+    }
+    std::string local = local_artifact_path(m_request.artifact);
+    if (local.empty()) return HostArtifact{m_request.artifact, false};
+    if (!m_reach.streams_artifacts()) return HostArtifact{fs::absolute(local).string(), false};
+    auto sent = host.session.send_artifact(local);
+    if (!sent) return sent.error();
+    if (auto manifest = manifest_path_for(local); fs::is_regular_file(manifest)) {
+      if (auto beside = host.session.send_artifact(manifest); !beside) return beside.error();
+    }
+    return HostArtifact{*sent, true};
+  }
+
   // One host's change: deploy the release, or roll back. Returns its
   // failure; runs in a thread of its own when the batch has several hosts.
   std::optional<Error> change(FleetHost& host) {
@@ -249,22 +276,15 @@ class Rollout {
       step = "rollback";
       if (!m_request.to.empty()) args = {"--release", m_request.to};
     } else {
-      std::string artifact = m_request.artifact;
-      std::string local = local_artifact_path(artifact);
-      if (!local.empty() && m_reach.streams_artifacts()) {
-        auto transfer_start = Clock::now();
-        auto sent = host.session.send_artifact(local);
-        if (!sent) {
-          result.result = sent.error().code == ExitCode::Unavailable ? "unreachable" : "failed";
-          result.message = sent.error().message;
-          return sent.error();
-        }
-        result.phases_ms.emplace_back("transfer", elapsed_ms(transfer_start));
-        artifact = *sent;
-      } else if (!local.empty()) {
-        artifact = fs::absolute(local).string();
+      auto transfer_start = Clock::now();
+      auto artifact = artifact_on_host(host);
+      if (!artifact) {
+        result.result = artifact.error().code == ExitCode::Unavailable ? "unreachable" : "failed";
+        result.message = artifact.error().message;
+        return artifact.error();
       }
-      args = {"--artifact", artifact};
+      if (artifact->moved) result.phases_ms.emplace_back("transfer", elapsed_ms(transfer_start));
+      args = {"--artifact", artifact->path};
       if (!m_request.sha256.empty()) args.insert(args.end(), {"--sha256", m_request.sha256});
       if (!m_request.release.empty()) args.insert(args.end(), {"--release", m_request.release});
     }
@@ -619,9 +639,12 @@ json::array fleet_to_json(const FleetOutcome& outcome) {
     json::object phases;
     for (const auto& [phase, ms] : host.phases_ms)
       phases[phase.ends_with("_ms") ? phase : phase + "_ms"] = ms;
+    json::value previous_app_version = nullptr;
+    if (!host.before_app_version.empty()) previous_app_version = host.before_app_version;
     hosts.push_back({{"host", host.host},
                      {"before", host.before},
                      {"before_port", host.before_port},
+                     {"previous_app_version", std::move(previous_app_version)},
                      {"after", host.after},
                      {"after_port", host.after_port},
                      {"result", host.result},

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "runner/core/config.hpp"
+#include "runner/core/manifest.hpp"
 #include "runner/deploy/remote_config.hpp"
 #include "runner/deploy/session.hpp"
 #include "runner/deploy/transport.hpp"
@@ -61,6 +62,10 @@ struct FleetRequest {
   std::string to;        // --rollback --to
   bool dry_run = false;
   std::string requested_by;  // the CI run URL or user@host, and the git sha
+  // --presign: the manifest read here, sent with the fetch, since a host
+  // cannot read it through a presigned URL (its release then records the
+  // app_version).
+  std::optional<Manifest> manifest;
 };
 
 // Fills the artifact's sha256 and release from the manifest beside a local
@@ -71,6 +76,9 @@ struct HostResult {
   std::string host;
   std::string before;  // the release live before ("" on a first deploy)
   int before_port = 0;
+  // What the service live before reports (its manifest's app_version); ""
+  // on a first deploy or when its release recorded none.
+  std::string before_app_version;
   std::string after;  // what it runs now
   int after_port = 0;
   // deployed, rolled back, failed, rollback failed, interrupted, unreachable,

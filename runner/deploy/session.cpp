@@ -123,10 +123,12 @@ Result<void> HostSession::open(const RemoteConfig& config, const std::string& re
   json::array secrets;
   for (const auto& secret : config.secrets)
     secrets.emplace_back(secret);
-  auto sent = send({{"op", "open"},
-                    {"config", config.document},
-                    {"secrets", std::move(secrets)},
-                    {"requested_by", requested_by}});
+  json::object request{{"op", "open"},
+                       {"config", config.document},
+                       {"secrets", std::move(secrets)},
+                       {"requested_by", requested_by}};
+  if (!config.artifact_url.empty()) request["artifact_url"] = config.artifact_url;
+  auto sent = send(request);
   if (!sent) return sent;
   auto opened = await("opened", false);
   if (!opened) return opened.error();
@@ -158,7 +160,7 @@ Result<std::string> HostSession::send_artifact(const std::filesystem::path& file
                     {"size", static_cast<std::int64_t>(size)}});
   if (!sent) return sent.error();
   std::ifstream in(file, std::ios::binary);
-  std::string buffer(256 * 1024, '\0');
+  std::string buffer(std::size_t{256} * 1024, '\0');
   std::uint64_t left = size;
   while (left > 0) {
     in.read(buffer.data(),
@@ -168,10 +170,23 @@ Result<std::string> HostSession::send_artifact(const std::filesystem::path& file
     if (!m_channel.write(std::string_view(buffer.data(), got))) return lost("sending the artifact");
     left -= got;
   }
+  return staged_path("receiving the artifact");
+}
+
+Result<std::string> HostSession::fetch_presigned(const std::string& sha256,
+                                                 const std::optional<Manifest>& manifest) {
+  json::object request{{"op", "fetch"}, {"sha256", sha256}};
+  if (manifest) request["manifest"] = manifest_to_json(*manifest);
+  if (auto sent = send(request); !sent) return sent.error();
+  return staged_path("fetching the artifact");
+}
+
+// The "received" event's path: where the artifact now waits on the host.
+Result<std::string> HostSession::staged_path(const std::string& doing) {
   auto received = await("received", false);
   if (!received) return received.error();
   auto path = received->find("path");
-  if (path == received->end() || !path->value().is_string()) return lost("receiving the artifact");
+  if (path == received->end() || !path->value().is_string()) return lost(doing);
   return std::string(path->value().as_string());
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runner/core/manifest.hpp"
 #include "runner/deploy/channel.hpp"
 #include "runner/deploy/remote_config.hpp"
 #include "runner/deploy/transport.hpp"
@@ -41,6 +42,11 @@ class HostSession {
   Result<void> lock(Duration timeout, const std::string& action, const std::string& release);
   // Streams `file` into the host's staging area; returns the path there.
   Result<std::string> send_artifact(const std::filesystem::path& file);
+  // Has the host fetch the presigned URL it was opened with into its
+  // staging area, checking `sha256`, and put `manifest` beside it; returns
+  // the path there.
+  Result<std::string> fetch_presigned(const std::string& sha256,
+                                      const std::optional<Manifest>& manifest);
   // Runs `step` (switch-traffic, rollback) with `args`; its "done" event.
   // `interruptible`: on Ctrl-C the step is told to stop (and undo itself).
   Result<boost::json::object> run(const std::string& step, const std::vector<std::string>& args,
@@ -53,6 +59,7 @@ class HostSession {
  private:
   Result<void> send(const boost::json::object& request);
   Result<boost::json::object> await(std::string_view wanted, bool interruptible);
+  Result<std::string> staged_path(const std::string& doing);
   Error lost(const std::string& doing);
 
   HostAddress m_address;

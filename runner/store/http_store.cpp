@@ -60,9 +60,10 @@ Result<std::string> HttpStore::fetch(const Location& from, const std::filesystem
                        "; check the URL and that the store is reachable");
   }
   if (outcome.response->status != 200) {
-    std::string hint = outcome.response->status == 403
-                           ? "; a presigned URL may have expired, push again with --presign"
-                           : "; check the URL";
+    std::string hint =
+        outcome.response->status == 403
+            ? "; a presigned URL may have expired: make a new one with a longer --presign"
+            : "; check the URL";
     return failure(subject + ": HTTP " + std::to_string(outcome.response->status) + hint);
   }
   return writer->commit(expected_sha256, subject);

@@ -15,6 +15,7 @@
 #include "runner/core/log.hpp"
 #include "runner/deploy/agent.hpp"
 #include "runner/deploy/codedeploy.hpp"
+#include "runner/deploy/presign.hpp"
 #include "runner/deploy/remote_config.hpp"
 #include "runner/deploy/rollout.hpp"
 #include "runner/host/state.hpp"
@@ -34,9 +35,9 @@ constexpr const char* k_description =
     "--via codedeploy uploads a revision bundle and follows an AWS CodeDeploy deployment,\n"
     "printing the failing hook's log when one fails.";
 
-// What --via codedeploy takes from the command line beyond the artifact.
+// What --via codedeploy takes from the command line beyond the artifact
+// and deploy.codedeploy.* (--wait).
 struct CodeDeployFlags {
-  std::string wait;
   bool no_wait = false;
   bool stop_on_timeout = false;
 };
@@ -58,11 +59,6 @@ Result<void> deploy_through_codedeploy(StepContext& context, const Config& confi
   request.wait = !flags.no_wait;
   request.stop_on_timeout = flags.stop_on_timeout;
   request.dry_run = context.options.dry_run;
-  if (!flags.wait.empty()) {
-    auto wait = parse_duration(flags.wait);
-    if (!wait) return usage_error("--wait " + flags.wait + ": " + wait.error().message);
-    request.wait_timeout = *wait;
-  }
   auto outcome = deploy_with_codedeploy(config, request);
   if (!outcome) return outcome.error();
   for (const auto& [name, value] : codedeploy_outputs(*outcome)) {
@@ -114,42 +110,45 @@ int run(int argc, char** argv) {
   CommonOptions options;
   add_common_options(app, options, true);
   FleetRequest request;
-  std::string via;
-  std::vector<std::string> hosts;
-  std::string batch;
-  std::string lock_timeout;
-  std::string presign;
-  bool no_rollback = false;
   bool accept_new_host_keys = false;
   bool rollback = false;
   bool status = false;
   CodeDeployFlags codedeploy;
-  app.add_option("--via", via, "how to reach the hosts: local (default), ssh or codedeploy");
+  // The flags that set a deploy.* (or target.*) key go into the
+  // configuration's flag layer, under its one precedence.
+  add_config_flag(app, options, "--via", "deploy.via",
+                  "how to reach the hosts: local (default), ssh or codedeploy");
   app.add_option("--artifact", request.artifact,
                  "the artifact: a path, file://, s3:// or http(s):// URL");
   app.add_option("--sha256", request.sha256,
                  "expected sha256 (default: the manifest's beside a local artifact)");
   app.add_option("--release", request.release,
                  "the release label (default: the manifest's, else the file name)");
-  app.add_option("--host", hosts,
-                 "[USER@]HOST[:PORT]; repeat for each host (replaces deploy.hosts)");
-  app.add_option("--batch", batch, "how many hosts deploy at a time (default 1)");
-  app.add_flag("--no-rollback-on-failure", no_rollback,
-               "leave the hosts already switched on the new release when one fails");
+  add_config_flag(app, options, "--host", "deploy.hosts",
+                  "[USER@]HOST[:PORT]; repeat for each host (replaces deploy.hosts)");
+  add_config_flag(app, options, "--batch", "deploy.batch",
+                  "how many hosts deploy at a time (default 1)")
+      ->type_name("N");
+  add_config_flag(app, options, "--no-rollback-on-failure", "deploy.rollback_on_failure",
+                  "leave the hosts already switched on the new release when one fails");
   app.add_flag("--accept-new-host-keys", accept_new_host_keys,
                "add the key of a host not yet in known_hosts (a changed key is still refused)");
-  app.add_option("--lock-timeout", lock_timeout,
-                 "how long to wait for another rollout's host locks (default 10m)");
-  app.add_option("--presign", presign,
-                 "s3:// artifacts: let hosts fetch through a presigned URL valid this long");
+  add_config_flag(app, options, "--lock-timeout", "target.lock_timeout",
+                  "how long to wait for another rollout's host locks (default 10m)")
+      ->type_name("DUR");
+  add_config_flag(app, options, "--presign", "deploy.presign",
+                  "s3:// artifacts: hosts fetch through a presigned URL valid this long (1s to "
+                  "168h) instead of with their own credentials")
+      ->type_name("DUR");
   auto* rollback_flag =
       app.add_flag("--rollback", rollback, "take the whole fleet back (rolling, same rules)");
   app.add_option("--to", request.to, "with --rollback: the kept release to go back to")
       ->needs(rollback_flag);
   app.add_flag("--status", status, "what each host runs now: release, port, health, since when")
       ->excludes(rollback_flag);
-  app.add_option("--wait", codedeploy.wait,
-                 "codedeploy: how long to follow the deployment (default deploy.codedeploy.wait)");
+  add_config_flag(app, options, "--wait", "deploy.codedeploy.wait",
+                  "codedeploy: how long to follow the deployment (default 30m)")
+      ->type_name("DUR");
   app.add_flag("--no-wait", codedeploy.no_wait,
                "codedeploy: print the deployment id and exit once CodeDeploy accepted it");
   app.add_flag("--stop-on-timeout", codedeploy.stop_on_timeout,
@@ -157,37 +156,27 @@ int run(int argc, char** argv) {
 
   return run_step(
       "request-deploy", app, options, argc, argv, [&](StepContext& context) -> Result<void> {
-        std::map<std::string, std::string> flags;
-        if (!via.empty()) flags["deploy.via"] = via;
-        if (!hosts.empty()) {
-          std::string list;
-          for (const auto& host : hosts)
-            list += (list.empty() ? "" : ",") + host;
-          flags["deploy.hosts"] = list;
-        }
-        if (!batch.empty()) flags["deploy.batch"] = batch;
-        if (no_rollback) flags["deploy.rollback_on_failure"] = "false";
-        if (!lock_timeout.empty()) flags["target.lock_timeout"] = lock_timeout;
-        auto config = context.load_config(flags);
+        auto config = context.load_config();
         if (!config) return config.error();
         auto environment = current_environment();
         auto settings =
             load_deploy_settings(*config, config_directory(context.options), environment);
         if (!settings) return settings.error();
         settings->ssh.accept_new_host_keys = accept_new_host_keys;
+        auto presign = presign_lifetime(*config);
+        if (!presign) return presign.error();
         if (settings->via == Via::CodeDeploy) {
+          if (*presign) {
+            return usage_error(config->origin("deploy.presign") +
+                               ": deploy.presign: --via codedeploy puts the artifact in the "
+                               "revision bundle, which CodeDeploy fetches itself; drop --presign");
+          }
           if (!status && !rollback) {
             if (auto resolved = resolve_artifact(request); !resolved) return resolved.error();
           }
           return deploy_through_codedeploy(context, *config, request, codedeploy,
                                            rollback || status);
         }
-        if (!presign.empty()) {
-          return usage_error(
-              "--presign: not built yet; hosts fetch s3:// artifacts with their own "
-              "instance role");
-        }
-
         // What every host gets: the chosen environment, resolved here.
         auto remote = resolve_remote_config(*config, environment);
         if (!remote) return remote.error();
@@ -199,6 +188,13 @@ int run(int argc, char** argv) {
         request.requested_by = requested_by(environment);
         if (request.action == FleetAction::Deploy) {
           if (auto resolved = resolve_artifact(request); !resolved) return resolved.error();
+          // An s3:// artifact the hosts fetch without credentials of their own.
+          if (*presign) {
+            if (auto presigned = presign_for_hosts(*config, **presign, request, *remote);
+                !presigned) {
+              return presigned.error();
+            }
+          }
         }
 
         auto outcome = run_fleet(*settings, *remote, request, host_log_printer());

@@ -13,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "runner/cli/pipeline.hpp"
 #include "runner/core/config.hpp"
 #include "runner/core/secrets.hpp"
 #include "runner/deploy/channel.hpp"
+#include "runner/deploy/presign.hpp"
 #include "runner/deploy/remote_config.hpp"
 #include "runner/deploy/rollout.hpp"
 #include "runner/deploy/session.hpp"
@@ -333,6 +335,82 @@ TEST(Channel, TalksToAChildBothWays) {
   EXPECT_EQ(channel->wait(), 0);
   EXPECT_EQ(out, std::vector<std::string>{"got hello"});
   EXPECT_EQ(err, std::vector<std::string>{"to-stderr"});
+}
+
+// hosts[].previous_app_version: null on a first deploy, the service's
+// version otherwise; `switchyard run` checks health only when every host
+// already ran the new build's app_version.
+TEST(FleetJson, PreviousAppVersionIsWhatSwitchyardRunReads) {
+  FleetOutcome first;
+  first.hosts.emplace_back();
+  first.hosts[0].host = "web1";
+  first.hosts[0].after = "1.0.0";
+  first.hosts[0].result = "deployed";
+  auto hosts = fleet_to_json(first);
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_TRUE(hosts[0].as_object().at("previous_app_version").is_null());
+
+  FleetOutcome again = first;
+  again.hosts[0].before = "1.0.0-b1";
+  again.hosts[0].before_app_version = "1.0.0";
+  EXPECT_EQ(fleet_to_json(again)[0].as_object().at("previous_app_version"), "1.0.0");
+
+  auto expected_after = [](const FleetOutcome& outcome) {
+    pipeline::StepOutputs outputs;
+    outputs["build-jar"] = {{"app_version", "1.0.0"}};
+    outputs["request-deploy"] = {{"hosts", fleet_to_json(outcome)}};
+    return pipeline::version_to_expect(outputs);
+  };
+  EXPECT_EQ(expected_after(first), "1.0.0");
+  EXPECT_EQ(expected_after(again), "");
+}
+
+Result<Config> config_from(const std::string& document) {
+  ConfigLoadOptions options;
+  options.document = document;
+  return Config::load(options);
+}
+
+TEST(Presign, IsOptionalAndLivesOneSecondToSevenDays) {
+  auto unset = config_from(R"({"app": "hello"})");
+  ASSERT_TRUE(unset) << unset.error().message;
+  auto none = presign_lifetime(*unset);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(*none);
+
+  auto set = config_from(R"({"app": "hello", "deploy": {"presign": "10m"}})");
+  ASSERT_TRUE(set) << set.error().message;
+  auto ten = presign_lifetime(*set);
+  ASSERT_TRUE(ten && *ten);
+  EXPECT_EQ(**ten, std::chrono::minutes(10));
+
+  for (std::string bad : {"0s", "169h"}) {
+    auto refused = config_from("{\"app\": \"hello\", \"deploy\": {\"presign\": \"" + bad + "\"}}");
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ExitCode::Usage);
+    EXPECT_NE(refused.error().message.find("deploy.presign"), std::string::npos)
+        << refused.error().message;
+    EXPECT_NE(refused.error().message.find("from 1s to 168h"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
+TEST(Presign, RefusesAnArtifactThatIsNotInS3) {
+  auto config = config_from(R"({"app": "hello"})");
+  ASSERT_TRUE(config);
+  for (const char* artifact : {"/srv/hello.jar", "file:///srv/hello.jar", "https://x/hello.jar"}) {
+    FleetRequest request;
+    request.artifact = artifact;
+    RemoteConfig remote;
+    auto presigned = presign_for_hosts(*config, std::chrono::minutes(10), request, remote);
+    ASSERT_FALSE(presigned) << artifact;
+    EXPECT_EQ(presigned.error().code, ExitCode::Usage);
+    EXPECT_NE(presigned.error().message.find(std::string(artifact) + " is not an s3:// artifact"),
+              std::string::npos)
+        << presigned.error().message;
+    EXPECT_NE(presigned.error().message.find("drop --presign"), std::string::npos);
+    EXPECT_TRUE(remote.artifact_url.empty());
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "runner/core/ci.hpp"
@@ -238,4 +239,37 @@ TEST(RunStep, AConfigFlagGoesThroughTheFlagLayer) {
   EXPECT_EQ(origin, "--drain");
   EXPECT_EQ(checks, (std::vector<std::string>{"a=1,2", "b=2"}));
   EXPECT_EQ(run_with({"--drain", "soon"}, drain, origin, checks), 2);
+}
+
+// A Boolean key's switch sets it true; named --no-..., it sets it false, over
+// whatever the file says.
+TEST(RunStep, ANoSwitchSetsItsBooleanKeyFalse) {
+  core_testing::TempDir dir;
+  std::ofstream(dir.path() / "switchyard.yml") << "deploy:\n  rollback_on_failure: true\n";
+  auto rollback_on_failure = [&](std::vector<std::string> arguments) {
+    CLI::App app("a test step", "switchyard-test-step");
+    CommonOptions options;
+    add_common_options(app, options, false);
+    add_config_flag(app, options, "--no-rollback-on-failure", "deploy.rollback_on_failure",
+                    "leave them");
+    arguments.insert(arguments.begin(), {"switchyard-test-step", "--config",
+                                         (dir.path() / "switchyard.yml").string()});
+    std::vector<char*> argv;
+    for (auto& argument : arguments)
+      argv.push_back(argument.data());
+    std::optional<bool> value;
+    core_testing::FdCapture err(STDERR_FILENO);
+    run_step("test-step", app, options, static_cast<int>(argv.size()), argv.data(),
+             [&](StepContext& context) -> Result<void> {
+               auto config = context.load_config();
+               if (!config) return config.error();
+               auto read = config->boolean("deploy.rollback_on_failure");
+               if (!read) return read.error();
+               value = *read;
+               return {};
+             });
+    return value;
+  };
+  EXPECT_EQ(rollback_on_failure({}), std::optional<bool>(true));
+  EXPECT_EQ(rollback_on_failure({"--no-rollback-on-failure"}), std::optional<bool>(false));
 }
