@@ -18,17 +18,10 @@ cleanup() {
   stop_s3rver
   fleet_teardown
 }
+fleet_test_start 2
 trap cleanup EXIT
-fleet_setup 2
 start_s3rver artifacts || exit $?
 use_s3rver_credentials
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-bin="${SWITCHYARD_BIN_DIR:?}/switchyard-request-deploy"
-ci="$fleet_dir/ci"
-mkdir -p "$ci"
-cd "$ci"
 
 # The hosts reach s3rver (its recording proxy) at <their veth peer>:PORT.
 relay_port=$(s3rver_free_port)
