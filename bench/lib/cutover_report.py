@@ -429,8 +429,8 @@ def bars(agg: dict) -> list:
 def markdown(run: dict, capacity: dict, sessions: list, agg: dict) -> str:
     lines = [
         f"`{run.get('command', 'bench/cutover.sh')}`, started {run.get('started_utc')}; {run.get('cpu')}, "
-        f"nproc {run.get('nproc')}, load average at the start {run.get('loadavg_start')} (the machine is shared "
-        f"with other engineers' builds); nginx {run.get('nginx')}, {run.get('java')}, wrk {run.get('wrk')}, node {run.get('node')}.",
+        f"nproc {run.get('nproc')}, load average at the start {run.get('loadavg_start')}; "
+        f"nginx {run.get('nginx')}, {run.get('java')}, wrk {run.get('wrk')}, node {run.get('node')}.",
         "",
         f"Closed-loop capacity (baseline-direct nginx, no cutover, {run.get('connections')} connections): "
         f"{fmt(capacity.get('closed_loop_rps'))} requests/s; fixed rate {run.get('rate')} requests/s "

@@ -3,7 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -44,17 +49,66 @@ Result<FileDescriptor> open_for_reading(const std::filesystem::path& path) {
 
 Result<void> read_chunks(const FileDescriptor& fd, const std::filesystem::path& path,
                          const std::function<Result<void>(std::string_view chunk)>& sink) {
-  // 1 MiB reads keep system calls rare; hashing or copying is the cost.
-  std::vector<char> buffer(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return failure(path.string() + ": read failed (" + errno_text() + ")");
+  // 1 MiB reads keep system calls rare. Copying a file out of the page cache
+  // costs about a third of what hashing it does (docs/BENCHMARKS.md,
+  // "SHA-256"), so a reader thread fills the next buffers while `sink` works
+  // on this one: on a second core the copy is off the hashing's path.
+  constexpr std::size_t k_chunk = std::size_t{1} << 20;
+  constexpr std::size_t k_buffers = 4;
+  std::array<std::vector<char>, k_buffers> buffers;
+  std::array<std::size_t, k_buffers> sizes{};
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t read_count = 0;      // chunks read so far (guarded by `mutex`)
+  std::size_t consumed_count = 0;  // chunks `sink` is done with
+  bool at_end = false;             // the reader stopped: end of file or an error
+  bool stop = false;               // `sink` failed: the reader should stop
+  std::optional<Error> read_error;
+
+  std::thread reader([&] {
+    for (std::size_t chunk = 0;; ++chunk) {
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return chunk - consumed_count < k_buffers || stop; });
+        if (stop) return;
+      }
+      auto& buffer = buffers[chunk % k_buffers];
+      buffer.resize(k_chunk);
+      ssize_t n = 0;
+      do {
+        n = ::read(fd.get(), buffer.data(), buffer.size());
+      } while (n < 0 && errno == EINTR);
+      std::lock_guard lock(mutex);
+      if (n < 0) read_error = failure(path.string() + ": read failed (" + errno_text() + ")");
+      if (n <= 0) {
+        at_end = true;
+      } else {
+        sizes[chunk % k_buffers] = static_cast<std::size_t>(n);
+        ++read_count;
+      }
+      changed.notify_all();
+      if (at_end) return;
     }
-    if (n == 0) return {};
-    if (auto taken = sink({buffer.data(), static_cast<std::size_t>(n)}); !taken) return taken;
+  });
+
+  Result<void> taken;
+  for (std::size_t chunk = 0;; ++chunk) {
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return read_count > chunk || at_end; });
+      if (read_count == chunk) break;
+    }
+    taken = sink({buffers[chunk % k_buffers].data(), sizes[chunk % k_buffers]});
+    std::lock_guard lock(mutex);
+    ++consumed_count;
+    if (!taken) stop = true;
+    changed.notify_all();
+    if (!taken) break;
   }
+  reader.join();
+  if (!taken) return taken;
+  if (read_error) return *read_error;
+  return {};
 }
 
 }  // namespace switchyard
