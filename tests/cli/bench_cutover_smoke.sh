@@ -13,20 +13,10 @@ set -uo pipefail
 bin_dir=${SWITCHYARD_BIN_DIR:?set SWITCHYARD_BIN_DIR to the build directory}
 source_dir=${SWITCHYARD_SOURCE_DIR:?set SWITCHYARD_SOURCE_DIR to the source root}
 
-for tool in wrk nginx java javac node curl ss; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "skipped: $tool not found (scripts/setup installs it)" >&2
-    exit 125
-  fi
-done
-if [[ ! -f $bin_dir/sample/hello-service.jar ]]; then
-  echo "skipped: $bin_dir/sample/hello-service.jar not built (needs mvn)" >&2
-  exit 125
-fi
-if [[ ! -x $bin_dir/switchyard-switch-traffic ]]; then
-  echo "skipped: $bin_dir/switchyard-switch-traffic not built" >&2
-  exit 125
-fi
+source "$source_dir/tests/support/cli_testing.sh"
+PATH=$PATH:/usr/sbin need_tools "scripts/setup installs it" wrk nginx java javac node curl ss
+need_file "$bin_dir/sample/hello-service.jar" "the build makes it (needs mvn)"
+need_file "$bin_dir/switchyard-switch-traffic" "build switchyard first"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

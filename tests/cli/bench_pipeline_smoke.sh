@@ -15,20 +15,11 @@ if [[ $(id -u) != 0 ]]; then
   echo "skipped: the pipeline benchmark needs root (network and mount namespaces for its host)" >&2
   exit 125
 fi
-for tool in mvn java node git scp ssh curl nginx sshd /usr/bin/aws; do
-  if ! command -v "$tool" >/dev/null && [[ ! -x /usr/sbin/$tool ]]; then
-    echo "skipped: $tool not found (scripts/setup installs it)" >&2
-    exit 125
-  fi
-done
-if [[ ! -f $bin_dir/sample/hello-service.jar ]]; then
-  echo "skipped: $bin_dir/sample/hello-service.jar not built (needs mvn)" >&2
-  exit 125
-fi
-if [[ ! -f $source_dir/tests/node/node_modules/s3rver/bin/s3rver.js ]]; then
-  echo "skipped: s3rver is not installed (scripts/setup installs tests/node)" >&2
-  exit 125
-fi
+source "$source_dir/tests/support/cli_testing.sh"
+PATH=$PATH:/usr/sbin need_tools "scripts/setup installs it" mvn java node git scp ssh curl nginx sshd
+need_file /usr/bin/aws "scripts/setup installs awscli"
+need_file "$bin_dir/sample/hello-service.jar" "the build makes it (needs mvn)"
+need_file "$source_dir/tests/node/node_modules/s3rver/bin/s3rver.js" "scripts/setup installs tests/node"
 
 out=$(mktemp -d /tmp/switchyard-bench-pipeline-smoke-XXXXXX)
 trap 'rm -rf "$out"' EXIT

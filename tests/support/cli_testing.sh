@@ -5,6 +5,8 @@
 # fail MESSAGE               FAIL: MESSAGE on stderr, exit 1
 # need_tools HINT TOOL...    skips (exit 125) unless every TOOL is on PATH;
 #                            HINT says how to install them
+# need_file FILE HINT        skips (exit 125) unless FILE exists; HINT says how
+#                            to make it
 # port_from FILE             the port a background server wrote to FILE
 # release_dist               $dist (scripts/release's output) and $version
 # need_release_file FILE     skips unless scripts/release built FILE
@@ -24,6 +26,10 @@ need_tools() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "skipped: $tool is not installed; $hint" >&2; exit 125; }
   done
+}
+
+need_file() {
+  [[ -e $1 ]] || { echo "skipped: $1 not found; $2" >&2; exit 125; }
 }
 
 cli_testing_cleanup() {

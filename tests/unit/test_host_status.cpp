@@ -1,11 +1,13 @@
 #include "runner/host/status.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "runner/host/state.hpp"
+#include "tests/support/core_testing.hpp"
 
 namespace switchyard {
 namespace {
@@ -19,9 +21,7 @@ namespace fs = std::filesystem;
 class SystemdStatusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "switchyard-status-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    m_dir = templ;
+    m_dir = m_temp.path();
     fs::path systemctl = m_dir / "systemctl";
     std::ofstream(systemctl) << "#!/bin/sh\nexit 3\n";
     fs::permissions(systemctl, fs::perms::owner_all);
@@ -47,8 +47,7 @@ class SystemdStatusTest : public ::testing::Test {
     state.put(live);
     ASSERT_TRUE(write_state(m_settings.paths, state));
   }
-  void TearDown() override { fs::remove_all(m_dir); }
-
+  core_testing::TempDir m_temp;
   fs::path m_dir;
   HostSettings m_settings;
 };
