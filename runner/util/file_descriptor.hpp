@@ -43,8 +43,8 @@ class FileDescriptor {
 Result<FileDescriptor> open_for_reading(const std::filesystem::path& path);
 
 // Reads `fd` (opened from `path`) to its end in 1 MiB chunks and hands each
-// to `sink`, in order, on the calling thread (a second thread reads ahead);
-// stops at the first error, from the read (naming `path`) or from `sink`.
+// to `sink`; stops at the first error, from the read (naming `path`) or from
+// `sink`.
 Result<void> read_chunks(const FileDescriptor& fd, const std::filesystem::path& path,
                          const std::function<Result<void>(std::string_view chunk)>& sink);
 
