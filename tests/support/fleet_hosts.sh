@@ -177,6 +177,11 @@ SSHD
     ip netns exec "$ns" unshare -m --propagation private sh -c '
       dir=$1
       mount -t tmpfs -o mode=0755 tmpfs /var/lib/switchyard || exit 1
+      # sshd runs every command through the bash of root, which reads
+      # ~/.bashrc; the one of this machine sets up pyenv there (half a second
+      # a session, paid by every ssh command, of switchyard and of the users
+      # alike), which a server would not have: the host gets an empty one.
+      if [ -f /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc || exit 1; fi
       mkdir -p /var/lib/switchyard/nginx/tmp /var/lib/switchyard/hello
       cp "$dir/nginx.conf" /var/lib/switchyard/nginx/nginx.conf
       # Before the first deploy nginx points at 8081, where nothing runs yet.
