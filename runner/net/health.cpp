@@ -314,8 +314,11 @@ std::optional<std::string> json_text_at(const boost::json::value& root, std::str
     if (const auto* object = node->if_object()) {
       node = object->if_contains(key);
     } else if (const auto* array = node->if_array()) {
-      if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos) return {};
-      std::size_t index = std::stoul(key);
+      // An index past what size_t holds names no element, like any other
+      // index past the end (std::stoul threw on it: found by fuzz_health).
+      std::size_t index = 0;
+      auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), index);
+      if (key.empty() || error != std::errc() || end != key.data() + key.size()) return {};
       node = index < array->size() ? &(*array)[index] : nullptr;
     } else {
       return {};

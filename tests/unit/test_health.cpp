@@ -53,6 +53,9 @@ TEST(JsonTextAt, MissingPathsAreNone) {
   EXPECT_EQ(json_text_at(body, "components.db.status"), std::nullopt);
   EXPECT_EQ(json_text_at(body, "status.deeper"), std::nullopt);
   EXPECT_EQ(json_text_at(body, "list.1"), std::nullopt);
+  // An index too large for size_t (found by fuzz_health: std::stoul threw).
+  EXPECT_EQ(json_text_at(body, "list.99999999999999999999999999"), std::nullopt);
+  EXPECT_EQ(json_text_at(body, "list.-1"), std::nullopt);
   EXPECT_EQ(json_text_at(body, "list.x"), std::nullopt);
   EXPECT_EQ(json_text_at(body, "/nope"), std::nullopt);
 }
