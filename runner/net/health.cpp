@@ -249,7 +249,7 @@ void record_failure(UrlReport& report, const Probe& result) {
 }
 
 // Sleeps until `until`, or less when a stop is requested.
-void sleep_until(std::stop_token stop, Clock::time_point until) {
+void sleep_until(const std::stop_token& stop, Clock::time_point until) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
@@ -262,7 +262,7 @@ Duration since(Clock::time_point start, Clock::time_point now) {
 
 // Probes one URL until it is healthy, the deadline passes or a stop is requested.
 void watch_url(const HealthCheck& check, Clock::time_point start, Clock::time_point deadline,
-               std::stop_token stop, UrlReport& report) {
+               const std::stop_token& stop, UrlReport& report) {
   int consecutive = 0;
   std::string previous_reason = "(none yet)";
   while (true) {
