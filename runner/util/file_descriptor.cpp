@@ -98,7 +98,18 @@ Result<void> read_chunks(const FileDescriptor& fd, const std::filesystem::path& 
       changed.wait(lock, [&] { return read_count > chunk || at_end; });
       if (read_count == chunk) break;
     }
-    taken = sink({buffers[chunk % k_buffers].data(), sizes[chunk % k_buffers]});
+    try {
+      taken = sink({buffers[chunk % k_buffers].data(), sizes[chunk % k_buffers]});
+    } catch (...) {
+      // The reader must not outlive this frame: stop it before passing it on.
+      {
+        std::lock_guard lock(mutex);
+        stop = true;
+        changed.notify_all();
+      }
+      reader.join();
+      throw;
+    }
     std::lock_guard lock(mutex);
     ++consumed_count;
     if (!taken) stop = true;
