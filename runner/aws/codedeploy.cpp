@@ -8,6 +8,7 @@
 #include "runner/core/log.hpp"
 #include "runner/net/http.hpp"
 #include "runner/util/interrupt.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -30,6 +31,12 @@ std::int64_t integer_member(const json::object& object, std::string_view name) {
   if (value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
   if (value->is_double()) return static_cast<std::int64_t>(value->get_double());
   return 0;
+}
+
+// A member quoted in messages and logs: AWS's text, with any control
+// character escaped so that no answer can break a line (one_line).
+std::string text_member(const json::object& object, std::string_view name) {
+  return one_line(string_member(object, name));
 }
 
 const json::object* object_member(const json::object& object, std::string_view name) {
@@ -92,6 +99,21 @@ std::string codedeploy_error_type(std::string_view type_field) {
   if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);
   if (auto colon = type.find(':'); colon != std::string_view::npos) type = type.substr(0, colon);
   return std::string(type);
+}
+
+CodeDeployApiError parse_codedeploy_error(long http_status, std::string_view body,
+                                          std::string_view error_type_header) {
+  CodeDeployApiError error;
+  error.http_status = http_status;
+  boost::system::error_code parse_error;
+  json::value answer = json::parse(body, parse_error);
+  if (!parse_error && answer.is_object()) {
+    error.type = one_line(codedeploy_error_type(string_member(answer.get_object(), "__type")));
+    error.message = text_member(answer.get_object(), "message");
+    if (error.message.empty()) error.message = text_member(answer.get_object(), "Message");
+  }
+  if (error.type.empty()) error.type = one_line(codedeploy_error_type(error_type_header));
+  return error;
 }
 
 Error explain_codedeploy_error(std::string_view operation, const CodeDeployApiError& error,
@@ -181,11 +203,11 @@ const LifecycleEventInfo* DeploymentTargetInfo::failed_event() const {
 
 DeploymentInfo parse_deployment_info(const json::object& info) {
   DeploymentInfo out;
-  out.deployment_id = string_member(info, "deploymentId");
-  out.status = string_member(info, "status");
+  out.deployment_id = text_member(info, "deploymentId");
+  out.status = text_member(info, "status");
   if (const auto* error = object_member(info, "errorInformation")) {
-    out.error_code = string_member(*error, "code");
-    out.error_message = string_member(*error, "message");
+    out.error_code = text_member(*error, "code");
+    out.error_message = text_member(*error, "message");
   }
   if (const auto* overview = object_member(info, "deploymentOverview")) {
     out.overview.pending = integer_member(*overview, "Pending");
@@ -196,9 +218,9 @@ DeploymentInfo parse_deployment_info(const json::object& info) {
     out.overview.ready = integer_member(*overview, "Ready");
   }
   if (const auto* rollback = object_member(info, "rollbackInfo")) {
-    out.rollback_deployment_id = string_member(*rollback, "rollbackDeploymentId");
-    out.rollback_triggering_id = string_member(*rollback, "rollbackTriggeringDeploymentId");
-    out.rollback_message = string_member(*rollback, "rollbackMessage");
+    out.rollback_deployment_id = text_member(*rollback, "rollbackDeploymentId");
+    out.rollback_triggering_id = text_member(*rollback, "rollbackTriggeringDeploymentId");
+    out.rollback_message = text_member(*rollback, "rollbackMessage");
   }
   return out;
 }
@@ -209,21 +231,21 @@ DeploymentTargetInfo parse_deployment_target(const json::object& target) {
   // earlier (switchyard switches on an instance).
   const json::object* instance = object_member(target, "instanceTarget");
   if (instance == nullptr) return out;
-  out.target_id = string_member(*instance, "targetId");
-  out.target_arn = string_member(*instance, "targetArn");
-  out.status = string_member(*instance, "status");
+  out.target_id = text_member(*instance, "targetId");
+  out.target_arn = text_member(*instance, "targetArn");
+  out.status = text_member(*instance, "status");
   const json::value* events = instance->if_contains("lifecycleEvents");
   if (events != nullptr && events->is_array()) {
     for (const auto& item : events->get_array()) {
       if (!item.is_object()) continue;
       const auto& event = item.get_object();
       LifecycleEventInfo info;
-      info.name = string_member(event, "lifecycleEventName");
-      info.status = string_member(event, "status");
+      info.name = text_member(event, "lifecycleEventName");
+      info.status = text_member(event, "status");
       if (const auto* diagnostics = object_member(event, "diagnostics")) {
-        info.error_code = string_member(*diagnostics, "errorCode");
-        info.script_name = string_member(*diagnostics, "scriptName");
-        info.message = string_member(*diagnostics, "message");
+        info.error_code = text_member(*diagnostics, "errorCode");
+        info.script_name = text_member(*diagnostics, "scriptName");
+        info.message = text_member(*diagnostics, "message");
         info.log_tail = string_member(*diagnostics, "logTail");
       }
       out.lifecycle_events.push_back(std::move(info));
@@ -234,14 +256,14 @@ DeploymentTargetInfo parse_deployment_target(const json::object& target) {
 
 DeploymentGroupInfo parse_deployment_group_info(const json::object& info) {
   DeploymentGroupInfo out;
-  out.deployment_group_id = string_member(info, "deploymentGroupId");
-  out.compute_platform = string_member(info, "computePlatform");
+  out.deployment_group_id = text_member(info, "deploymentGroupId");
+  out.compute_platform = text_member(info, "computePlatform");
   if (const auto* style = object_member(info, "deploymentStyle")) {
-    out.deployment_type = string_member(*style, "deploymentType");
+    out.deployment_type = text_member(*style, "deploymentType");
   }
   if (const auto* last = object_member(info, "lastAttemptedDeployment")) {
-    out.last_attempted_deployment_id = string_member(*last, "deploymentId");
-    out.last_attempted_status = string_member(*last, "status");
+    out.last_attempted_deployment_id = text_member(*last, "deploymentId");
+    out.last_attempted_status = text_member(*last, "status");
   }
   return out;
 }
@@ -381,17 +403,8 @@ Result<json::object> CodeDeployClient::call(std::string_view operation, const js
       }
       return std::move(output.get_object());
     }
-    CodeDeployApiError error;
-    error.http_status = response->status;
-    boost::system::error_code parse_error;
-    json::value answer = json::parse(response->body, parse_error);
-    if (!parse_error && answer.is_object()) {
-      error.type = codedeploy_error_type(string_member(answer.get_object(), "__type"));
-      error.message = string_member(answer.get_object(), "message");
-      if (error.message.empty()) error.message = string_member(answer.get_object(), "Message");
-    }
-    if (error.type.empty())
-      error.type = codedeploy_error_type(response->header("x-amzn-ErrorType"));
+    CodeDeployApiError error = parse_codedeploy_error(response->status, response->body,
+                                                      response->header("x-amzn-ErrorType"));
     if (is_throttle(error.type)) {
       ++m_state->throttled;
       if (attempt < m_state->settings.throttle_attempts && !interrupted()) {
@@ -412,8 +425,10 @@ Result<std::string> CodeDeployClient::create_deployment(const CreateDeploymentIn
   auto output = call("CreateDeployment", create_deployment_body(input), api_error);
   if (!output) return output.error();
   std::string id = string_member(*output, "deploymentId");
-  if (id.empty()) {
-    return failure("codedeploy CreateDeployment: the answer has no deploymentId; is " +
+  // The id starts every later message; one with control characters in it is
+  // not CodeDeploy's (its ids are d-XXXXXXXXX).
+  if (id.empty() || one_line(id) != id) {
+    return failure("codedeploy CreateDeployment: the answer has no usable deploymentId; is " +
                    m_state->endpoint + " CodeDeploy?");
   }
   return id;

@@ -59,6 +59,12 @@ struct CodeDeployApiError {
 // header ("ThrottlingException:http://internal.amazon.com/...").
 std::string codedeploy_error_type(std::string_view type_field);
 
+// Reads an error answer: the type from the JSON body's `__type`, else from
+// the x-amzn-ErrorType header, and AWS's message, both with control
+// characters escaped (one_line) since they are quoted in messages.
+CodeDeployApiError parse_codedeploy_error(long http_status, std::string_view body,
+                                          std::string_view error_type_header);
+
 // Turns an error answer to `operation` into one line that says what to do,
 // with the documented exit code: a missing application, group, revision or
 // deployment configuration is 2 and names the key that set it; AccessDenied
@@ -188,7 +194,9 @@ class CodeDeployClient {
 };
 
 // Parses the `deploymentInfo` / `deploymentTargets[]` / `deploymentGroupInfo`
-// members of the answers (exposed for unit tests).
+// members of the answers (exposed for unit tests and the fuzz target). Every
+// text they keep is one line (control characters escaped) except a lifecycle
+// event's log tail, which is the hook's own output and printed as such.
 DeploymentInfo parse_deployment_info(const boost::json::object& info);
 DeploymentTargetInfo parse_deployment_target(const boost::json::object& target);
 DeploymentGroupInfo parse_deployment_group_info(const boost::json::object& info);

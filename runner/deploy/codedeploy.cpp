@@ -11,6 +11,7 @@
 #include "runner/store/location.hpp"
 #include "runner/store/store.hpp"
 #include "runner/util/interrupt.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -360,7 +361,9 @@ CodeDeployOutcome explain_failure(CodeDeployClient& client, CodeDeployOutcome ou
     }
   }
   if (first != nullptr) {
-    std::string tail = first_line(first->log_tail);
+    // The log tail is the hook's raw output; its first line goes into a
+    // one-line message.
+    std::string tail = one_line(first_line(first->log_tail));
     outcome.message = outcome.deployment_id + ": " + info.status + " on " + first->target_id +
                       " in " + first->failed_event +
                       (tail.empty() ? ": " + first->message : ": " + tail) + rollback + "; see " +

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "runner/util/interrupt.hpp"
+#include "runner/util/strings.hpp"
 
 namespace switchyard {
 namespace {
@@ -111,33 +112,6 @@ std::string down_suffix(const boost::json::value& body) {
   for (std::size_t i = 0; i < down.size(); ++i)
     text += (i > 0 ? ", " : "") + down[i];
   return text + ")";
-}
-
-// `text` with every control character written as an escape ("\\n", "\\x1b"):
-// a reason quotes values from the service's body, and a line break in one
-// would start a new log line of the service's choosing (in GitHub Actions,
-// a workflow command such as ::add-mask::).
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte == 0x7f) {
-      constexpr char k_hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += k_hex[byte >> 4];
-      out += k_hex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::string status_reason(const HealthExpectation& expect, const HttpResponse& response,

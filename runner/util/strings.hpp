@@ -23,4 +23,10 @@ std::string percent_encode(std::string_view text, std::string_view reserved);
 // is, and '+' stays '+' (URI paths, not form data).
 std::string percent_decode(std::string_view text);
 
+// `text` with every control character written as an escape ("\\n", "\\x1b"),
+// for quoting text that came from outside (a service's body, an AWS answer)
+// in a message: a line break in it would start a log line of the sender's
+// choosing (in GitHub Actions, a workflow command such as ::add-mask::).
+std::string one_line(std::string_view text);
+
 }  // namespace switchyard

@@ -114,6 +114,37 @@ TEST(CodeDeployAnswers, ParseTheDeploymentAndItsTargets) {
   EXPECT_EQ(group.last_attempted_deployment_id, "d-9");
 }
 
+// An answer's text reaches the log and the step's one-line error: a line
+// break in it must not start a line of the answer's choosing (a workflow
+// command in GitHub Actions). The log tail is the hook's own output and
+// stays as it is (it is printed between stop-commands markers).
+TEST(CodeDeployAnswers, KeepEveryQuotedTextOnOneLine) {
+  CodeDeployApiError error = parse_codedeploy_error(
+      500, R"({"__type":"Internal\nFailure","message":"try again\n::add-mask::x"})", "");
+  EXPECT_EQ(error.type, "Internal\\nFailure");
+  EXPECT_EQ(error.message, "try again\\n::add-mask::x");
+  EXPECT_EQ(explain_codedeploy_error("GetDeployment", error, "the environment").message.find('\n'),
+            std::string::npos);
+
+  CodeDeployApiError from_header = parse_codedeploy_error(400, "not json", "Throttling\rException");
+  EXPECT_EQ(from_header.type, "Throttling\\rException");
+
+  auto target = parse_deployment_target(
+      json::parse(R"({"instanceTarget":{"targetId":"i-1\ni-2 Succeeded","status":"Failed",
+        "lifecycleEvents":[{"lifecycleEventName":"ApplicationStart","status":"Failed",
+          "diagnostics":{"message":"exit 1\n::error::x","logTail":"one\ntwo"}}]}})")
+          .as_object());
+  EXPECT_EQ(target.target_id, "i-1\\ni-2 Succeeded");
+  EXPECT_EQ(target.lifecycle_events.at(0).message, "exit 1\\n::error::x");
+  EXPECT_EQ(target.lifecycle_events.at(0).log_tail, "one\ntwo");
+
+  auto info = parse_deployment_info(
+      json::parse(R"({"deploymentId":"d-1","status":"Failed","errorInformation":{
+        "code":"X","message":"a\u001b[2Jb"}})")
+          .as_object());
+  EXPECT_EQ(info.error_message, "a\\x1b[2Jb");
+}
+
 TEST(CodeDeployEndpoint, FollowsTheConfigThenTheEnvironmentThenAws) {
   CodeDeploySettings settings;
   std::map<std::string, std::string> env;
