@@ -59,7 +59,10 @@ class Agent {
  public:
   int run() {
     ::signal(SIGPIPE, SIG_IGN);
-    send({{"event", "hello"}, {"version", SWITCHYARD_VERSION}, {"protocol", k_agent_protocol}});
+    send({{"event", "hello"},
+          {"version", SWITCHYARD_VERSION},
+          {"protocol", k_agent_protocol},
+          {"features", json::array{k_agent_feature_fetch}}});
     while (auto line = m_input.line()) {
       if (line->empty()) continue;
       json::error_code parse_error;

@@ -4,7 +4,9 @@
 // switch-traffic and rollback under it.
 //
 // The protocol, one JSON object per line (the artifact as raw bytes):
-//   agent  -> {"event":"hello","version":"0.1.0","protocol":1}
+//   agent  -> {"event":"hello","version":"0.1.0","protocol":1,"features":["fetch"]}
+//              (features: requests added within protocol 1; an agent that
+//              does not list one is older and does not know it)
 //   client -> {"op":"open","config":"<resolved configuration>","secrets":[...],
 //              "requested_by":"...","artifact_url":"<presigned URL, with --presign>"}
 //                                                -> {"event":"opened",...}
@@ -43,6 +45,9 @@
 namespace switchyard {
 
 inline constexpr int k_agent_protocol = 1;
+// The "fetch" request (--presign), added to protocol 1 after 0.1.0's first
+// hosts: request-deploy asks for it in the hello before sending a URL.
+inline constexpr const char* k_agent_feature_fetch = "fetch";
 
 // Runs the agent on stdin/stdout; returns the exit code.
 int run_agent();

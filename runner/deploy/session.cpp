@@ -1,5 +1,6 @@
 #include "runner/deploy/session.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include "runner/deploy/agent.hpp"
@@ -49,9 +50,14 @@ Result<void> HostSession::start(const ChannelSpec& agent) {
     return hello.error();
   }
   m_started = true;
-  std::string version;
+  std::string& version = m_remote_version;
   if (auto it = hello->find("version"); it != hello->end() && it->value().is_string()) {
     version = std::string(it->value().as_string());
+  }
+  if (auto it = hello->find("features"); it != hello->end() && it->value().is_array()) {
+    for (const auto& feature : it->value().as_array()) {
+      if (feature.is_string()) m_remote_features.emplace_back(feature.as_string());
+    }
   }
   auto protocol = hello->find("protocol");
   if (protocol == hello->end() || !protocol->value().is_int64() ||
@@ -120,6 +126,12 @@ Result<json::object> HostSession::await(std::string_view wanted, bool interrupti
 }
 
 Result<void> HostSession::open(const RemoteConfig& config, const std::string& requested_by) {
+  if (!config.artifact_url.empty() && std::find(m_remote_features.begin(), m_remote_features.end(),
+                                                k_agent_feature_fetch) == m_remote_features.end()) {
+    return unavailable(m_address.text + ": switchyard " + m_remote_version +
+                       " there predates --presign (its agent cannot fetch a presigned URL); "
+                       "install this one (" SWITCHYARD_VERSION ") on the host, or drop --presign");
+  }
   json::array secrets;
   for (const auto& secret : config.secrets)
     secrets.emplace_back(secret);

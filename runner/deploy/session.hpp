@@ -34,7 +34,9 @@ class HostSession {
   // Starts the agent and checks it speaks this version's protocol. Exit 3
   // naming the host when switchyard is missing there or too different.
   Result<void> start(const ChannelSpec& agent);
-  // Sends the resolved configuration; the host checks it (exit 2 naming the key).
+  // Sends the resolved configuration; the host checks it (exit 2 naming the
+  // key). With a presigned URL, a host whose agent does not fetch (an older
+  // switchyard) is refused first, exit 3, and never gets the URL.
   Result<void> open(const RemoteConfig& config, const std::string& requested_by);
   // What the host runs now: the agent's "status" event.
   Result<boost::json::object> status();
@@ -68,6 +70,8 @@ class HostSession {
   std::vector<boost::json::object> m_events;
   std::string m_last_log;
   bool m_started = false;
+  std::string m_remote_version;                // the hello's
+  std::vector<std::string> m_remote_features;  // the hello's
 };
 
 // True when `remote` (the host's switchyard version) works with this one:

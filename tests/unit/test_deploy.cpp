@@ -337,6 +337,47 @@ TEST(Channel, TalksToAChildBothWays) {
   EXPECT_EQ(err, std::vector<std::string>{"to-stderr"});
 }
 
+// --presign: a host whose agent does not list "fetch" in its hello (a
+// switchyard from before the request existed) is refused at open, before
+// the presigned URL is sent; one that lists it is opened. The agent here is
+// a shell stand-in that says hello, records every request it gets, and
+// answers an open.
+Result<void> open_with_presign(const std::string& features, const std::filesystem::path& requests) {
+  ChannelSpec spec;
+  spec.argv = {"sh", "-c",
+               "echo '{\"event\":\"hello\",\"version\":\"" SWITCHYARD_VERSION "\",\"protocol\":1" +
+                   features +
+                   "}'; while read line; do echo \"$line\" >>\"$0\"; "
+                   "echo '{\"event\":\"opened\"}'; done",
+               requests.string()};
+  HostSession session(HostAddress{"web-1", "", "web-1", 0},
+                      [](const HostAddress&, std::string_view) {});
+  if (auto started = session.start(spec); !started) return started;
+  RemoteConfig config;
+  config.document = "{}";
+  config.artifact_url = "https://bucket.s3.amazonaws.com/app.jar?X-Amz-Signature=secret";
+  config.secrets = {config.artifact_url};
+  auto opened = session.open(config, "tester");
+  session.close();
+  return opened;
+}
+
+TEST(Session, AnAgentWithoutFetchIsRefusedBeforeThePresignedUrlIsSent) {
+  core_testing::TempDir dir;
+  Result<void> opened = open_with_presign("", dir.path() / "old");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ExitCode::Unavailable);
+  EXPECT_EQ(opened.error().message,
+            "web-1: switchyard " SWITCHYARD_VERSION
+            " there predates --presign (its agent cannot fetch a presigned URL); install this "
+            "one (" SWITCHYARD_VERSION ") on the host, or drop --presign");
+  EXPECT_EQ(core_testing::read_file(dir.path() / "old").find("X-Amz-Signature"), std::string::npos);
+
+  opened = open_with_presign(",\"features\":[\"fetch\"]", dir.path() / "new");
+  EXPECT_TRUE(opened) << opened.error().message;
+  EXPECT_NE(core_testing::read_file(dir.path() / "new").find("X-Amz-Signature"), std::string::npos);
+}
+
 // hosts[].previous_app_version: null on a first deploy, the service's
 // version otherwise; `switchyard run` checks health only when every host
 // already ran the new build's app_version.
