@@ -95,7 +95,9 @@ TEST_F(StateWriteTest, AFailedWriteAfterTheSwitchPutsTrafficBack) {
   auto deadline = std::chrono::steady_clock::now() + 60s;
   bool recorded = false;
   while (!recorded && std::chrono::steady_clock::now() < deadline) {
-    const auto* slot = m_host->state().find_port(m_host->port(0));
+    // state() reads a copy: keep it while the pointer into it is used.
+    const auto state = m_host->state();
+    const auto* slot = state.find_port(m_host->port(0));
     recorded = slot != nullptr && slot->version == "2.0.0" && slot->pid > 0;
     if (!recorded) std::this_thread::sleep_for(10ms);
   }
