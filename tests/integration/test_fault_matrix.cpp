@@ -458,7 +458,21 @@ INSTANTIATE_TEST_SUITE_P(TruncatedOrNotJson, BrokenStateTest,
 // machine's clock is never touched, and the monotonic clock is left alone as
 // a real step leaves it): the deploy's timeouts and durations use the
 // monotonic clock, so it succeeds; only the timestamps it writes go back.
+//
+// Not in a sanitizer build (scripts/sanitize): libfaketime's start-up looks
+// symbols up with dlsym, which allocates, while the sanitizer's allocator,
+// itself starting, waits on the clock libfaketime is replacing; the step
+// hangs before main (seen with clang 14's ASan). The normal build runs it.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SWITCHYARD_TEST_SANITIZED 1
+#endif
+#endif
 TEST_F(FaultMatrixTest, ClockSteppedBackwardsDuringADeploy) {
+#ifdef SWITCHYARD_TEST_SANITIZED
+  GTEST_SKIP() << "libfaketime deadlocks with the sanitizer runtime at start-up; the normal "
+                  "build (scripts/test) runs this test";
+#endif
   const fs::path faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
   if (!fs::exists(faketime)) GTEST_SKIP() << faketime << " missing (apt-get install faketime)";
   start_host();
