@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include "runner/aws/sigv4.hpp"
@@ -24,12 +26,26 @@ std::string string_member(const json::object& object, std::string_view name) {
   return std::string(value->get_string());
 }
 
+// A count (deploymentOverview's). JSON numbers have no integer type, so one
+// may come as a double, or as an unsigned beyond int64; a number that is no
+// int64 reads as 0, like a missing one (converting it would be undefined).
 std::int64_t integer_member(const json::object& object, std::string_view name) {
   const json::value* value = object.if_contains(name);
   if (value == nullptr) return 0;
   if (value->is_int64()) return value->get_int64();
-  if (value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
-  if (value->is_double()) return static_cast<std::int64_t>(value->get_double());
+  if (value->is_uint64()) {
+    auto number = value->get_uint64();
+    return number <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+               ? static_cast<std::int64_t>(number)
+               : 0;
+  }
+  if (value->is_double()) {
+    // 2^63 exactly is the first double past int64's range.
+    constexpr double k_past_int64 = 9223372036854775808.0;
+    double number = value->get_double();
+    if (std::isfinite(number) && number > -k_past_int64 && number < k_past_int64)
+      return static_cast<std::int64_t>(number);
+  }
   return 0;
 }
 

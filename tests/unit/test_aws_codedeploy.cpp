@@ -145,6 +145,21 @@ TEST(CodeDeployAnswers, KeepEveryQuotedTextOnOneLine) {
   EXPECT_EQ(info.error_message, "a\\x1b[2Jb");
 }
 
+// Found by fuzz_codedeploy: a count past int64 (a double like 6.7e52, or an
+// unsigned above 2^63-1) was converted regardless, which is undefined.
+TEST(CodeDeployAnswers, CountsThatAreNoInt64ReadAsZero) {
+  auto info = parse_deployment_info(
+      json::parse(R"({"deploymentOverview":{"Pending":6.6666e52,"InProgress":18446744073709551615,
+        "Succeeded":3.0,"Failed":-1e300,"Skipped":9223372036854775807,"Ready":"7"}})")
+          .as_object());
+  EXPECT_EQ(info.overview.pending, 0);
+  EXPECT_EQ(info.overview.in_progress, 0);
+  EXPECT_EQ(info.overview.succeeded, 3);
+  EXPECT_EQ(info.overview.failed, 0);
+  EXPECT_EQ(info.overview.skipped, 9223372036854775807);
+  EXPECT_EQ(info.overview.ready, 0);
+}
+
 TEST(CodeDeployEndpoint, FollowsTheConfigThenTheEnvironmentThenAws) {
   CodeDeploySettings settings;
   std::map<std::string, std::string> env;
