@@ -58,10 +58,11 @@ macro(switchyard_static_targets)
 
   # Linked into every executable (INTERFACE_SOURCES, so the object is always
   # in the link, ahead of the static libstdc++ that needs it): the wrapper
-  # that keeps std::random_device off glibc 2.36's arc4random.
+  # that keeps std::random_device and libzip off glibc 2.36's arc4random and
+  # arc4random_buf.
   add_library(switchyard_static_runtime INTERFACE)
   target_sources(switchyard_static_runtime INTERFACE ${CMAKE_SOURCE_DIR}/packaging/static/arc4random.cpp)
-  target_link_options(switchyard_static_runtime INTERFACE -Wl,--wrap=arc4random)
+  target_link_options(switchyard_static_runtime INTERFACE -Wl,--wrap=arc4random,--wrap=arc4random_buf)
   set(SWITCHYARD_STATIC_RUNTIME switchyard_static_runtime)
 
   # libzip through pkg-config (PkgConfig::LIBZIP) finds the static build's
