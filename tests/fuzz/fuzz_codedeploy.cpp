@@ -76,8 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   json::value answer = json::parse(body, parse_error);
   if (!parse_error && answer.is_object()) {
     const json::object& object = answer.get_object();
-    // Each parser gets the member it is given in an answer, and the whole
-    // object too (an answer of the wrong call must not crash either).
+    // Each parser gets the member it is given in an answer, or the whole
+    // object when there is none (an answer of the wrong call must not crash
+    // either); the target parser gets both.
     const json::object* info = member_object(object, "deploymentInfo");
     check_info(parse_deployment_info(info != nullptr ? *info : object));
     const json::object* group = member_object(object, "deploymentGroupInfo");
