@@ -58,19 +58,20 @@ Result<void> read_chunks(const FileDescriptor& fd, const std::filesystem::path& 
   std::array<std::vector<char>, k_buffers> buffers;
   std::array<std::size_t, k_buffers> sizes{};
   std::mutex mutex;
-  std::condition_variable changed;
+  std::condition_variable_any changed;
   std::size_t read_count = 0;      // chunks read so far (guarded by `mutex`)
   std::size_t consumed_count = 0;  // chunks `sink` is done with
   bool at_end = false;             // the reader stopped: end of file or an error
-  bool stop = false;               // `sink` failed: the reader should stop
   std::optional<Error> read_error;
 
-  std::thread reader([&] {
+  // Declared after everything it uses, so that however this frame is left
+  // (the end, `sink` failing, `sink` throwing) the jthread's destructor asks
+  // it to stop, waking its wait, and joins it while those still exist.
+  std::jthread reader([&](const std::stop_token& stop) {
     for (std::size_t chunk = 0;; ++chunk) {
       {
         std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return chunk - consumed_count < k_buffers || stop; });
-        if (stop) return;
+        if (!changed.wait(lock, stop, [&] { return chunk - consumed_count < k_buffers; })) return;
       }
       auto& buffer = buffers[chunk % k_buffers];
       buffer.resize(k_chunk);
@@ -91,33 +92,20 @@ Result<void> read_chunks(const FileDescriptor& fd, const std::filesystem::path& 
     }
   });
 
-  Result<void> taken;
   for (std::size_t chunk = 0;; ++chunk) {
     {
       std::unique_lock lock(mutex);
       changed.wait(lock, [&] { return read_count > chunk || at_end; });
       if (read_count == chunk) break;
     }
-    try {
-      taken = sink({buffers[chunk % k_buffers].data(), sizes[chunk % k_buffers]});
-    } catch (...) {
-      // The reader must not outlive this frame: stop it before passing it on.
-      {
-        std::lock_guard lock(mutex);
-        stop = true;
-        changed.notify_all();
-      }
-      reader.join();
-      throw;
-    }
+    auto taken = sink({buffers[chunk % k_buffers].data(), sizes[chunk % k_buffers]});
+    if (!taken) return taken;
     std::lock_guard lock(mutex);
     ++consumed_count;
-    if (!taken) stop = true;
     changed.notify_all();
-    if (!taken) break;
   }
-  reader.join();
-  if (!taken) return taken;
+  // The reader set at_end (and any read_error) under the lock this loop saw
+  // it with.
   if (read_error) return *read_error;
   return {};
 }
