@@ -50,9 +50,8 @@ Result<void> HostSession::start(const ChannelSpec& agent) {
     return hello.error();
   }
   m_started = true;
-  std::string& version = m_remote_version;
   if (auto it = hello->find("version"); it != hello->end() && it->value().is_string()) {
-    version = std::string(it->value().as_string());
+    m_remote_version = std::string(it->value().as_string());
   }
   if (auto it = hello->find("features"); it != hello->end() && it->value().is_array()) {
     for (const auto& feature : it->value().as_array()) {
@@ -62,8 +61,8 @@ Result<void> HostSession::start(const ChannelSpec& agent) {
   auto protocol = hello->find("protocol");
   if (protocol == hello->end() || !protocol->value().is_int64() ||
       protocol->value().as_int64() != k_agent_protocol ||
-      !compatible_version(version, SWITCHYARD_VERSION)) {
-    return unavailable(m_address.text + ": switchyard " + version + " there, " +
+      !compatible_version(m_remote_version, SWITCHYARD_VERSION)) {
+    return unavailable(m_address.text + ": switchyard " + m_remote_version + " there, " +
                        SWITCHYARD_VERSION + " here; install " + SWITCHYARD_VERSION +
                        " on the host");
   }
