@@ -450,6 +450,11 @@ Result<pid_t> spawn_detached(const ProcessSpec& spec, const std::filesystem::pat
       // Nothing else may leak into the slot: an inherited pipe to the CI
       // runner's log would keep the CI job waiting for the slot to exit.
       ::close_range(4, ~0U, 0);
+      // The slot reports its own pid, then (only if it cannot start) the
+      // errno: one process's writes arrive in order, where a pid written
+      // by the intermediate could arrive after the errno.
+      pid_t self = ::getpid();
+      (void)!::write(3, &self, sizeof self);
       if (!directory.empty() && ::chdir(directory.c_str()) != 0) {
         int error = errno;
         (void)!::write(3, &error, sizeof error);
@@ -460,9 +465,12 @@ Result<pid_t> spawn_detached(const ProcessSpec& spec, const std::filesystem::pat
       (void)!::write(3, &error, sizeof error);
       ::_exit(127);
     }
-    // Tell the parent the slot's pid (or that the second fork failed).
-    pid_t reported = slot > 0 ? slot : -errno;
-    (void)!::write(report[1], &reported, sizeof reported);
+    // The slot tells the parent its pid; only a failed second fork is
+    // reported from here.
+    if (slot < 0) {
+      pid_t reported = -errno;
+      (void)!::write(report[1], &reported, sizeof reported);
+    }
     ::_exit(0);
   }
   int fork_error = errno;
@@ -476,8 +484,9 @@ Result<pid_t> spawn_detached(const ProcessSpec& spec, const std::filesystem::pat
   while (::waitpid(intermediate, nullptr, 0) < 0 && errno == EINTR) {
   }
 
-  // The pipe carries the pid, then end-of-file once exec succeeded (it is
-  // close-on-exec) or the errno of a failed chdir/exec.
+  // The pipe carries the slot's pid (or minus the errno of a failed second
+  // fork), then end-of-file once exec succeeded (it is close-on-exec) or the
+  // errno of a failed chdir/exec.
   std::string reply;
   std::array<char, 64> chunk{};
   for (;;) {
