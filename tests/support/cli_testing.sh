@@ -87,8 +87,5 @@ release_dist() {
 }
 
 need_release_file() {
-  if [[ ! -f "$1" ]]; then
-    echo "skipped: $1 is not built; run scripts/release (minutes), or scripts/release --check" >&2
-    exit 125
-  fi
+  need_file "$1" "run scripts/release (minutes), or scripts/release --check"
 }
